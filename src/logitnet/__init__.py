@@ -1,0 +1,1 @@
+"""logitnet: numerically stable softmax classifiers in NumPy."""

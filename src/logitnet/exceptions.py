@@ -1,0 +1,17 @@
+"""The exception types logitnet raises.
+
+Each subclasses the built-in exception a user would catch for the same
+mistake, so ``except ValueError`` keeps working.
+"""
+
+from __future__ import annotations
+
+__all__ = ["NotCompiledError", "NotBuiltError"]
+
+
+class NotCompiledError(ValueError):
+    """Raised when a model is trained or evaluated before ``compile()``."""
+
+
+class NotBuiltError(ValueError):
+    """Raised when a layer's weights are needed before it has been built."""

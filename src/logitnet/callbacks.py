@@ -1,0 +1,369 @@
+"""Callbacks: hooks into ``fit`` with Keras's names and ``logs`` dicts.
+
+``fit`` calls, in order: ``on_train_begin``, then per epoch
+``on_epoch_begin``, ``on_batch_begin``/``on_batch_end`` per step and
+``on_epoch_end``, then ``on_train_end``. A callback stops training by setting
+``self.model.stop_training = True``. The progress display is itself a
+callback (:class:`ProgbarLogger`), added by ``fit`` after the user's
+callbacks and :class:`History`, as in Keras.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+__all__ = [
+    "Callback",
+    "CallbackList",
+    "History",
+    "ProgbarLogger",
+    "EarlyStopping",
+    "TerminateOnNaN",
+    "LambdaCallback",
+]
+
+
+class Callback:
+    """Base class: override the hooks you need.
+
+    Attributes
+    ----------
+    model : Sequential
+        Set by ``fit`` before ``on_train_begin``.
+    params : dict
+        ``{"verbose": ..., "epochs": ..., "steps": ...}``.
+    """
+
+    def __init__(self) -> None:
+        self.model: Any = None
+        self.params: dict = {}
+
+    def set_model(self, model: Any) -> None:
+        self.model = model
+
+    def set_params(self, params: dict) -> None:
+        self.params = params
+
+    def on_train_begin(self, logs: Optional[dict] = None) -> None:
+        pass
+
+    def on_train_end(self, logs: Optional[dict] = None) -> None:
+        pass
+
+    def on_epoch_begin(self, epoch: int, logs: Optional[dict] = None) -> None:
+        pass
+
+    def on_epoch_end(self, epoch: int, logs: Optional[dict] = None) -> None:
+        pass
+
+    def on_batch_begin(self, batch: int, logs: Optional[dict] = None) -> None:
+        pass
+
+    def on_batch_end(self, batch: int, logs: Optional[dict] = None) -> None:
+        pass
+
+    # Keras's longer names for the same hooks.
+    def on_train_batch_begin(self, batch: int, logs: Optional[dict] = None) -> None:
+        self.on_batch_begin(batch, logs)
+
+    def on_train_batch_end(self, batch: int, logs: Optional[dict] = None) -> None:
+        self.on_batch_end(batch, logs)
+
+
+def _overrides(callback: Callback, *hooks: str) -> bool:
+    """Whether ``callback`` replaces any of ``hooks`` (by subclassing or per instance)."""
+    for hook in hooks:
+        bound = getattr(callback, hook)
+        if getattr(bound, "__func__", bound) is not getattr(Callback, hook):
+            return True
+    return False
+
+
+class CallbackList:
+    """Calls each callback's hook in turn; skips batch hooks nobody overrides.
+
+    Parameters
+    ----------
+    callbacks : list of Callback
+    model : Sequential
+    params : dict
+    """
+
+    def __init__(self, callbacks: list[Callback], model: Any, params: dict) -> None:
+        self.callbacks = list(callbacks)
+        for cb in self.callbacks:
+            cb.set_model(model)
+            cb.set_params(params)
+        self._batch_begin = [
+            cb for cb in self.callbacks if _overrides(cb, "on_batch_begin", "on_train_batch_begin")
+        ]
+        self._batch_end = [cb for cb in self.callbacks if _overrides(cb, "on_batch_end", "on_train_batch_end")]
+
+    @property
+    def wants_batch_begin(self) -> bool:
+        return bool(self._batch_begin)
+
+    @property
+    def wants_batch_end(self) -> bool:
+        return bool(self._batch_end)
+
+    def on_train_begin(self, logs: Optional[dict] = None) -> None:
+        for cb in self.callbacks:
+            cb.on_train_begin(logs)
+
+    def on_train_end(self, logs: Optional[dict] = None) -> None:
+        for cb in self.callbacks:
+            cb.on_train_end(logs)
+
+    def on_epoch_begin(self, epoch: int, logs: Optional[dict] = None) -> None:
+        for cb in self.callbacks:
+            cb.on_epoch_begin(epoch, logs)
+
+    def on_epoch_end(self, epoch: int, logs: Optional[dict] = None) -> None:
+        for cb in self.callbacks:
+            cb.on_epoch_end(epoch, logs)
+
+    def on_batch_begin(self, batch: int, logs: Optional[dict] = None) -> None:
+        for cb in self._batch_begin:
+            cb.on_train_batch_begin(batch, logs)
+
+    def on_batch_end(self, batch: int, logs: Optional[dict] = None) -> None:
+        for cb in self._batch_end:
+            cb.on_train_batch_end(batch, logs)
+
+
+class History(Callback):
+    """Records the epoch logs; ``fit`` returns it.
+
+    Attributes
+    ----------
+    history : dict of str to list of float
+        One list per log key (``loss``, metrics, ``val_`` metrics), keys sorted.
+    epoch : list of int
+        The epoch indices that ran.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+
+    def on_train_begin(self, logs: Optional[dict] = None) -> None:
+        self.epoch = []
+
+    def on_epoch_end(self, epoch: int, logs: Optional[dict] = None) -> None:
+        self.epoch.append(epoch)
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+        self.history = dict(sorted(self.history.items()))
+        if self.model is not None:
+            self.model.history = self
+
+    def __repr__(self) -> str:
+        return f"<History epochs={len(self.epoch)} keys={list(self.history)}>"
+
+
+class ProgbarLogger(Callback):
+    """Prints ``Epoch i/n`` and one progress line per epoch (Keras's content).
+
+    Parameters
+    ----------
+    verbose : int, default 1
+        1: a bar updating in place in a terminal, one clean line per epoch in
+        a log file or pipe; 2: one plain line per epoch; 0: nothing.
+    """
+
+    def __init__(self, verbose: int = 1) -> None:
+        super().__init__()
+        self.verbose = verbose
+        self._bar: Any = None
+
+    def on_epoch_begin(self, epoch: int, logs: Optional[dict] = None) -> None:
+        from .progress import ProgressBar, print_line
+
+        epochs = self.params.get("epochs", 1)
+        if epochs > 1:
+            print_line(f"Epoch {epoch + 1}/{epochs}")
+        self._bar = ProgressBar(self.params.get("steps"), verbose=self.verbose)
+
+    def on_batch_end(self, batch: int, logs: Optional[dict] = None) -> None:
+        self._bar.update(batch + 1, list(logs.items()) if logs else None, finalize=False)
+
+    def on_epoch_end(self, epoch: int, logs: Optional[dict] = None) -> None:
+        steps = self.params.get("steps")
+        self._bar.update(steps, list((logs or {}).items()), finalize=True)
+
+
+def _is_min_mode(monitor: str, mode: str) -> bool:
+    if mode == "min":
+        return True
+    if mode == "max":
+        return False
+    name = monitor[4:] if monitor.startswith("val_") else monitor
+    if name.endswith("loss") or name.endswith("error"):
+        return True
+    if "acc" in name or name.endswith("auc") or "precision" in name or "recall" in name:
+        return False
+    raise ValueError(
+        f"EarlyStopping could not infer whether `{monitor}` should be minimized or maximized. "
+        "Pass `mode='max'` for metrics that improve as they grow, or `mode='min'` otherwise."
+    )
+
+
+class EarlyStopping(Callback):
+    """Stop training when a monitored quantity has stopped improving (Keras semantics).
+
+    Parameters
+    ----------
+    monitor : str, default "val_loss"
+    min_delta : float, default 0
+        An improvement smaller than this does not count.
+    patience : int, default 0
+        Epochs without improvement before stopping.
+    verbose : int, default 0
+    mode : {"auto", "min", "max"}, default "auto"
+        ``auto`` minimises ``*loss`` and maximises accuracies.
+    baseline : float, optional
+        Training stops if the quantity does not beat it within ``patience``.
+    restore_best_weights : bool, default False
+        At the end of training, put back the weights of the best epoch.
+    start_from_epoch : int, default 0
+        Epochs to wait before monitoring.
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        min_delta: float = 0.0,
+        patience: int = 0,
+        verbose: int = 0,
+        mode: str = "auto",
+        baseline: Optional[float] = None,
+        restore_best_weights: bool = False,
+        start_from_epoch: int = 0,
+    ) -> None:
+        super().__init__()
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"Received an invalid value for `mode`, expected 'auto', 'min' or 'max'. Received: mode={mode!r}")
+        if patience < 0:
+            raise ValueError(f"Received an invalid value for `patience`, expected >= 0. Received: patience={patience!r}")
+        self.monitor = monitor
+        self.min_delta = abs(float(min_delta))
+        self.patience = int(patience)
+        self.verbose = verbose
+        self.mode = mode
+        self.baseline = baseline
+        self.restore_best_weights = restore_best_weights
+        self.start_from_epoch = int(start_from_epoch)
+        self._minimize = _is_min_mode(monitor, mode)
+        self.stopped_epoch = 0
+
+    def on_train_begin(self, logs: Optional[dict] = None) -> None:
+        # Reset so one instance can be reused across fit calls.
+        self.wait = 0
+        self.stopped_epoch = 0
+        self.best = math.inf if self._minimize else -math.inf
+        self.best_weights: Optional[list] = None
+        self.best_epoch = 0
+
+    def _improved(self, current: float, reference: float) -> bool:
+        # Keras: monitor_op(current - min_delta, best), min_delta negated when minimising.
+        if self._minimize:
+            return current + self.min_delta < reference
+        return current - self.min_delta > reference
+
+    def on_epoch_end(self, epoch: int, logs: Optional[dict] = None) -> None:
+        current = (logs or {}).get(self.monitor)
+        if current is None:
+            warnings.warn(
+                f"Early stopping conditioned on metric `{self.monitor}` which is not available. "
+                f"Available metrics are: {','.join(logs or {})}",
+                UserWarning,
+                stacklevel=2,
+            )
+            return
+        if epoch < self.start_from_epoch:
+            return
+        if self.restore_best_weights and self.best_weights is None:
+            self.best_weights = self.model.get_weights()
+        self.wait += 1
+        if self._improved(current, self.best):
+            self.best = current
+            self.best_epoch = epoch
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            if self.baseline is None or self._improved(current, self.baseline):
+                self.wait = 0
+            return
+        if self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs: Optional[dict] = None) -> None:
+        if self.stopped_epoch > 0 and self.verbose > 0:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+        if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose > 0:
+                print(f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}.")
+            self.model.set_weights(self.best_weights)
+
+
+class TerminateOnNaN(Callback):
+    """Stop training when the loss becomes NaN or infinite.
+
+    Parameters
+    ----------
+    raise_error : bool, default False
+        Raise a RuntimeError instead of stopping quietly.
+    """
+
+    def __init__(self, raise_error: bool = False) -> None:
+        super().__init__()
+        self.raise_error = raise_error
+
+    def on_batch_end(self, batch: int, logs: Optional[dict] = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(loss):
+            if self.raise_error:
+                raise RuntimeError(f"NaN or Inf found in loss at batch {batch}: loss={loss}")
+            print(f"Batch {batch}: Invalid loss, terminating training")
+            self.model.stop_training = True
+
+
+class LambdaCallback(Callback):
+    """A callback made from plain functions.
+
+    Parameters
+    ----------
+    on_epoch_begin, on_epoch_end : callable(epoch, logs), optional
+    on_batch_begin, on_batch_end : callable(batch, logs), optional
+    on_train_begin, on_train_end : callable(logs), optional
+    """
+
+    def __init__(
+        self,
+        on_epoch_begin: Optional[Callable] = None,
+        on_epoch_end: Optional[Callable] = None,
+        on_batch_begin: Optional[Callable] = None,
+        on_batch_end: Optional[Callable] = None,
+        on_train_begin: Optional[Callable] = None,
+        on_train_end: Optional[Callable] = None,
+    ) -> None:
+        super().__init__()
+        hooks = {
+            "on_epoch_begin": on_epoch_begin,
+            "on_epoch_end": on_epoch_end,
+            "on_batch_begin": on_batch_begin,
+            "on_batch_end": on_batch_end,
+            "on_train_begin": on_train_begin,
+            "on_train_end": on_train_end,
+        }
+        for hook, fn in hooks.items():
+            if fn is not None:
+                if not callable(fn):
+                    raise TypeError(f"Argument `{hook}` must be callable. Received: {fn!r}")
+                setattr(self, hook, fn)

@@ -75,9 +75,14 @@ class Layer:
         from .data import check_features
 
         dtype = self.dtype if self.built else np.float32
-        x = check_features(x, name="x", dtype=dtype, n_features=self.input_dim if self.built else None)
+        x = check_features(x, name="x", dtype=dtype)
         if not self.built:
             self.build((None, x.shape[1]), rng=make_rng(None), dtype=dtype)
+        elif x.shape[1] != self.input_dim:
+            raise ValueError(
+                f"Input 0 of layer '{self.name}' is incompatible with the layer: expected axis -1 of input "
+                f"shape to have value {self.input_dim}, but received input with shape {x.shape}"
+            )
         return self.forward(x, training=training)
 
     @property

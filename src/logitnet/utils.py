@@ -71,8 +71,13 @@ def make_rng(seed: "int | np.random.Generator | None" = None) -> np.random.Gener
 
 
 def snake_case(name: str) -> str:
-    """``"GlorotUniform"`` -> ``"glorot_uniform"``."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    """Keras's ``to_snake_case``: ``"GlorotUniform"`` -> ``"glorot_uniform"``, ``"SGD"`` -> ``"sgd"``.
+
+    Runs of capitals stay together (``"MyCNNLayer"`` -> ``"my_cnn_layer"``).
+    """
+    name = re.sub(r"\W+", "", name)
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def unique_name(class_name: str) -> str:

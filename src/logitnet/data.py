@@ -95,14 +95,17 @@ def check_features(
             f"Argument `{name}` has {arr.shape[1]} features per sample, but the model expects {n_features} "
             f"(it was built for inputs of shape (None, {n_features})). Received: {name}.shape={arr.shape}"
         )
-    arr = np.ascontiguousarray(arr, dtype=dtype)
-    if arr.size and not np.isfinite(arr).all():
-        row, col = _first_nonfinite(arr)
+    with np.errstate(over="ignore"):  # overflow to inf is reported below
+        converted = np.ascontiguousarray(arr, dtype=dtype)
+    if converted.size and not np.isfinite(converted).all():
+        row, col = _first_nonfinite(converted)
+        value = arr[row, col]
+        hint = f" It overflows {np.dtype(dtype).name}, the model's dtype." if np.isfinite(value) else ""
         raise ValueError(
             f"Argument `{name}` contains NaN or infinity (first at row {row}, column {col}: "
-            f"{arr[row, col]}). Remove or impute those values before training or predicting."
+            f"{value}).{hint} Remove or impute those values before training or predicting."
         )
-    return arr
+    return converted
 
 
 def check_same_length(**arrays: Any) -> None:
@@ -139,7 +142,12 @@ def _integral_labels(arr: np.ndarray, name: str) -> np.ndarray:
 
 
 def check_sparse_labels(
-    y: ArrayLike, *, n_classes: int, name: str = "y", loss_name: str = "sparse_categorical_crossentropy"
+    y: ArrayLike,
+    *,
+    n_classes: int,
+    name: str = "y",
+    loss_name: str = "sparse_categorical_crossentropy",
+    ignore_class: Optional[int] = None,
 ) -> NDArray[np.intp]:
     """Check integer class labels against the model's output width.
 
@@ -148,6 +156,9 @@ def check_sparse_labels(
     y : array_like of shape (n_samples,) or (n_samples, 1)
     n_classes : int
         The number of output units.
+    ignore_class : int, optional
+        The loss's ``ignore_class``: labels equal to it are accepted (the loss
+        leaves those samples out) even outside ``[0, n_classes)``.
 
     Returns
     -------
@@ -168,8 +179,9 @@ def check_sparse_labels(
             f"or (n_samples, 1), but received shape {arr.shape}.{hint}"
         )
     labels = _integral_labels(arr, name)
-    if labels.size:
-        lo, hi = int(labels.min()), int(labels.max())
+    checked = labels if ignore_class is None else labels[labels != ignore_class]
+    if checked.size:
+        lo, hi = int(checked.min()), int(checked.max())
         if lo < 0 or hi >= n_classes:
             bad = lo if lo < 0 else hi
             hint = ""
@@ -245,7 +257,8 @@ def class_weight_to_sample_weight(
     ----------
     class_weight : dict
     labels : ndarray of shape (n_samples,)
-        Integer class indices (the argmax of one-hot targets).
+        Integer class indices (the argmax of one-hot targets). Labels outside
+        ``[0, n_classes)`` (an ``ignore_class`` such as -1 or 255) weigh 1.
     """
     if not isinstance(class_weight, dict):
         raise TypeError(
@@ -260,7 +273,10 @@ def class_weight_to_sample_weight(
         if not np.isfinite(value) or value < 0:
             raise ValueError(f"Argument `class_weight` has weight {value!r} for class {key}; expected >= 0.")
         table[int(key)] = value
-    return table[labels].astype(dtype)
+    weights = np.ones(len(labels), dtype=dtype)
+    known = (labels >= 0) & (labels < n_classes)
+    weights[known] = table[labels[known]]
+    return weights
 
 
 def train_validation_split(arrays: Sequence[Optional[np.ndarray]], validation_split: float) -> tuple[list, list]:

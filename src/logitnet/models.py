@@ -269,7 +269,10 @@ class Sequential:
     def _check_y(self, y: ArrayLike, name: str = "y") -> np.ndarray:
         n_classes = self.n_outputs
         if self.loss.target == "sparse":
-            return data.check_sparse_labels(y, n_classes=n_classes, name=name, loss_name=self.loss.name)
+            return data.check_sparse_labels(
+                y, n_classes=n_classes, name=name, loss_name=self.loss.name,
+                ignore_class=getattr(self.loss, "ignore_class", None),
+            )
         return data.check_categorical_targets(y, n_classes=n_classes, dtype=self.dtype, name=name)
 
     def _labels_of(self, y: np.ndarray) -> NDArray[np.intp]:
@@ -361,7 +364,7 @@ class Sequential:
             (keys sorted) to per-epoch lists of floats.
         """
         self._require_compiled()
-        verbose = _check_verbose(verbose)
+        verbose_arg, verbose = verbose, _check_verbose(verbose)
         batch_size = _check_positive_int(32 if batch_size is None else batch_size, "batch_size")
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise ValueError(f"Received an invalid value for `epochs`, expected a non-negative integer. Received: epochs={epochs!r}")
@@ -385,15 +388,15 @@ class Sequential:
         x, y, sw = self._check_xy(x, y, sample_weight)
         if len(x) == 0:
             raise ValueError("Argument `x` has 0 samples; there is nothing to train on.")
-        if class_weight is not None:
-            sw = data.class_weight_to_sample_weight(
-                class_weight, self._labels_of(y), n_classes=self.n_outputs, dtype=self.dtype
-            )
         val = None
         if validation_data is not None:
             val = self._check_validation_data(validation_data)
         elif validation_split > 0:
             (x, y, sw), val = data.train_validation_split([x, y, sw], validation_split)
+        if class_weight is not None:  # after the split: Keras weights the training rows only
+            sw = data.class_weight_to_sample_weight(
+                class_weight, self._labels_of(y), n_classes=self.n_outputs, dtype=self.dtype
+            )
 
         n = len(x)
         steps = -(-n // batch_size)
@@ -401,7 +404,7 @@ class Sequential:
         all_callbacks = user_callbacks + [history]
         if verbose:
             all_callbacks.append(callbacks_module.ProgbarLogger(verbose))
-        params_info = {"verbose": verbose, "epochs": int(epochs), "steps": steps}
+        params_info = {"verbose": verbose_arg, "epochs": int(epochs), "steps": steps}
         cbs = callbacks_module.CallbackList(all_callbacks, self, params_info)
         history.set_params(params_info)
         self.history = history
@@ -481,6 +484,8 @@ class Sequential:
         fused = self._fused_output()
         activation = self._layers[-1].activation if fused else None
         metric_objs = self._make_metrics(y)
+        for m in metric_objs:  # a Metric instance passed to compile() is shared with training
+            m.reset_state()
         total, seen = 0.0, 0
         n = len(x)
         steps = -(-n // batch_size)

@@ -8,12 +8,13 @@ given the same arguments and the same integer seed (or an equally seeded
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 from typing import Any, Union
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+from ._validation import check_int, is_int, is_real
 
 __all__ = ["make_blobs", "load_seed_blobs", "SEED_BLOB_CENTERS"]
 
@@ -28,14 +29,6 @@ SEED_BLOB_CENTERS: tuple[tuple[float, float], ...] = (
 )
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
-
-
-def _is_real(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-
-
 def _random_source(random_state: RandomStateLike) -> np.random.RandomState | np.random.Generator:
     """Return the object whose ``uniform``/``normal``/``shuffle`` draw the data.
 
@@ -46,7 +39,7 @@ def _random_source(random_state: RandomStateLike) -> np.random.RandomState | np.
         return np.random.RandomState()
     if isinstance(random_state, (np.random.RandomState, np.random.Generator)):
         return random_state
-    if _is_int(random_state):
+    if is_int(random_state):
         if not 0 <= random_state < 2**32:
             raise ValueError(
                 "Received an invalid value for `random_state`, expected an integer "
@@ -58,15 +51,6 @@ def _random_source(random_state: RandomStateLike) -> np.random.RandomState | np.
         "a np.random.RandomState or a np.random.Generator. "
         f"Received: random_state={random_state!r} (of type {type(random_state).__name__})"
     )
-
-
-def _check_positive_int(value: Any, name: str) -> int:
-    if not _is_int(value) or value < 1:
-        raise ValueError(
-            f"Received an invalid value for `{name}`, expected a positive integer. "
-            f"Received: {name}={value!r}"
-        )
-    return int(value)
 
 
 def _check_counts(n_samples: Any) -> list[int]:
@@ -83,7 +67,7 @@ def _check_counts(n_samples: Any) -> list[int]:
         raise ValueError(message) from None
     if counts.ndim != 1 or counts.size == 0:
         raise ValueError(message)
-    if not all(_is_int(c) and c >= 0 for c in counts.tolist()):
+    if not all(is_int(c) and c >= 0 for c in counts.tolist()):
         raise ValueError(message)
     return [int(c) for c in counts.tolist()]
 
@@ -106,7 +90,7 @@ def _check_center_box(center_box: Any) -> tuple[float, float]:
     ok = (
         isinstance(center_box, (Sequence, np.ndarray))
         and len(center_box) == 2
-        and all(_is_real(b) and np.isfinite(b) for b in center_box)
+        and all(is_real(b) and np.isfinite(b) for b in center_box)
         and center_box[0] <= center_box[1]
     )
     if not ok:
@@ -118,19 +102,19 @@ def _check_center_box(center_box: Any) -> tuple[float, float]:
 
 
 def _check_cluster_std(cluster_std: Any, n_centers: int) -> list[float]:
-    if _is_real(cluster_std):
+    if is_real(cluster_std):
         values = [cluster_std]
     elif isinstance(cluster_std, (Sequence, np.ndarray)) and np.ndim(cluster_std) == 1:
         values = np.asarray(cluster_std).tolist()
     else:
         values = None
-    if values is None or not all(_is_real(s) and 0 <= s < np.inf for s in values):
+    if values is None or not all(is_real(s) and 0 <= s < np.inf for s in values):
         raise ValueError(
             "Received an invalid value for `cluster_std`, expected a non-negative number or a "
             "sequence of non-negative numbers, one per center. "
             f"Received: cluster_std={cluster_std!r}"
         )
-    if _is_real(cluster_std):
+    if is_real(cluster_std):
         return [float(cluster_std)] * n_centers
     if len(values) != n_centers:
         raise ValueError(
@@ -142,12 +126,12 @@ def _check_cluster_std(cluster_std: Any, n_centers: int) -> list[float]:
 
 def _resolve_centers(n_samples, n_features, centers, center_box, rng):
     """Return ``(counts, centers)`` as scikit-learn derives them (same draws)."""
-    if _is_int(n_samples):
-        n_total = _check_positive_int(n_samples, "n_samples")
+    if is_int(n_samples):
+        n_total = check_int(n_samples, "n_samples")
         if centers is None:
             centers = 3
-        if _is_int(centers):
-            n_centers = _check_positive_int(centers, "centers")
+        if is_int(centers):
+            n_centers = check_int(centers, "centers")
             centers = rng.uniform(center_box[0], center_box[1], size=(n_centers, n_features))
         else:
             centers = _check_centers_array(centers)
@@ -160,7 +144,7 @@ def _resolve_centers(n_samples, n_features, centers, center_box, rng):
     counts = _check_counts(n_samples)
     if centers is None:
         centers = rng.uniform(center_box[0], center_box[1], size=(len(counts), n_features))
-    elif _is_int(centers):
+    elif is_int(centers):
         raise ValueError(
             "Received an invalid value for `centers`: when `n_samples` is a sequence, "
             "`centers` must be None or an array of shape (len(n_samples), n_features). "
@@ -251,7 +235,7 @@ def make_blobs(
     array([0, 0, 1, 0, 2, 2, 2, 1, 1, 0])
     """
     rng = _random_source(random_state)
-    n_features = _check_positive_int(n_features, "n_features")
+    n_features = check_int(n_features, "n_features")
     low_high = _check_center_box(center_box)
     for name, flag in (("shuffle", shuffle), ("return_centers", return_centers)):
         if not isinstance(flag, (bool, np.bool_)):

@@ -23,6 +23,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import activations as activations_module
 from . import initializers
+from ._validation import check_int
 from .exceptions import NotBuiltError
 from .utils import make_rng, unique_name
 
@@ -163,12 +164,7 @@ class Dense(Layer):
         name: Optional[str] = None,
         trainable: bool = True,
     ) -> None:
-        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
-            raise ValueError(
-                "Received an invalid value for `units`, expected a positive integer. "
-                f"Received: units={units!r}"
-            )
-        self.units = int(units)
+        self.units = check_int(units, "units")
         self.activation = activations_module.get(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)

@@ -28,6 +28,7 @@ from . import data
 from . import losses as losses_module
 from . import metrics as metrics_module
 from . import optimizers as optimizers_module
+from ._validation import check_int
 from .exceptions import NotCompiledError
 from .layers import Layer
 from .utils import make_rng, unique_name
@@ -35,14 +36,6 @@ from .utils import make_rng, unique_name
 __all__ = ["Sequential"]
 
 _FUSABLE = ("softmax", "sigmoid")
-
-
-def _check_positive_int(value: Any, name: str, allow_none: bool = False) -> Optional[int]:
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"Received an invalid value for `{name}`, expected a positive integer. Received: {name}={value!r}")
-    return int(value)
 
 
 def _check_verbose(verbose: Any) -> int:
@@ -365,13 +358,9 @@ class Sequential:
         """
         self._require_compiled()
         verbose_arg, verbose = verbose, _check_verbose(verbose)
-        batch_size = _check_positive_int(32 if batch_size is None else batch_size, "batch_size")
-        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-            raise ValueError(f"Received an invalid value for `epochs`, expected a non-negative integer. Received: epochs={epochs!r}")
-        if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, (int, np.integer)) or initial_epoch < 0:
-            raise ValueError(
-                f"Received an invalid value for `initial_epoch`, expected a non-negative integer. Received: initial_epoch={initial_epoch!r}"
-            )
+        batch_size = check_int(32 if batch_size is None else batch_size, "batch_size")
+        epochs = check_int(epochs, "epochs", minimum=0)
+        initial_epoch = check_int(initial_epoch, "initial_epoch", minimum=0)
         if not (isinstance(validation_split, (int, float)) and 0.0 <= validation_split < 1.0):
             raise ValueError(
                 f"Received an invalid value for `validation_split`, expected a float in [0, 1). Received: validation_split={validation_split!r}"
@@ -536,7 +525,7 @@ class Sequential:
         """
         self._require_compiled()
         verbose = _check_verbose(verbose)
-        batch_size = _check_positive_int(32 if batch_size is None else batch_size, "batch_size")
+        batch_size = check_int(32 if batch_size is None else batch_size, "batch_size")
         x, y, sw = self._check_xy(x, y, sample_weight)
         if len(x) == 0:
             raise ValueError("Argument `x` has 0 samples; there is nothing to evaluate.")
@@ -581,7 +570,7 @@ class Sequential:
             softmax one.
         """
         verbose = _check_verbose(verbose)
-        batch_size = _check_positive_int(32 if batch_size is None else batch_size, "batch_size")
+        batch_size = check_int(32 if batch_size is None else batch_size, "batch_size")
         x = self._check_x(x)
         if not self.built:
             self.build((None, x.shape[1]))

@@ -11,11 +11,12 @@ stored rounded to float32, as Keras's float32 variable holds it.
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any, Optional, Union
 
 import numpy as np
 from numpy.typing import NDArray
+
+from ._validation import check_bool, check_real
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "get"]
 
@@ -25,29 +26,10 @@ _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 # ----------------------------------------------------------------------------- validation
-def _check_real(name: str, value: Any, low: float, high: float = math.inf, *,
-                low_open: bool = False, high_open: bool = False, expected: str) -> float:
-    """Return ``value`` as a float after checking it is a finite real number in range."""
-    ok = (isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-          and math.isfinite(value))
-    if ok:
-        ok = (value > low if low_open else value >= low) and (
-            value < high if high_open else value <= high)
-    if not ok:
-        raise ValueError(f"Argument `{name}` must be {expected}. Received: {name}={value!r}")
-    return float(value)
-
-
 def _check_clip(name: str, value: Any) -> Optional[float]:
     if value is None:
         return None
-    return _check_real(name, value, 0.0, low_open=True, expected="a positive float or None")
-
-
-def _check_bool(name: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"Argument `{name}` must be a bool. Received: {name}={value!r}")
-    return bool(value)
+    return check_real(name, value, 0.0, low_open=True, expected="a positive float or None")
 
 
 # ----------------------------------------------------------------------------- clipping
@@ -114,7 +96,7 @@ class Optimizer:
                  global_clipnorm: Optional[float] = None, name: Optional[str] = None) -> None:
         self.learning_rate = learning_rate
         if weight_decay is not None:
-            weight_decay = _check_real("weight_decay", weight_decay, 0.0,
+            weight_decay = check_real("weight_decay", weight_decay, 0.0,
                                        expected="a non-negative float or None")
         self.weight_decay = weight_decay
         self.clipnorm = _check_clip("clipnorm", clipnorm)
@@ -142,7 +124,7 @@ class Optimizer:
 
     @learning_rate.setter
     def learning_rate(self, value: float) -> None:
-        lr = _check_real("learning_rate", value, 0.0, _FLOAT32_MAX,
+        lr = check_real("learning_rate", value, 0.0, _FLOAT32_MAX,
                          expected="a non-negative float (float32 range)")
         self._learning_rate = float(np.float32(lr))
 
@@ -335,7 +317,7 @@ class SGD(Optimizer):
             raise ValueError("`momentum` must be a float between [0, 1]. "
                              f"Received: momentum={momentum!r}")
         self.momentum = float(momentum)
-        self.nesterov = _check_bool("nesterov", nesterov)
+        self.nesterov = check_bool("nesterov", nesterov)
 
     def _active_slots(self) -> tuple[str, ...]:
         return self._slot_names if self.momentum != 0 else ()
@@ -414,10 +396,10 @@ class Adam(Optimizer):
         super().__init__(learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
                          clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name)
         in_unit = "a float in [0, 1)"
-        self.beta_1 = _check_real("beta_1", beta_1, 0.0, 1.0, high_open=True, expected=in_unit)
-        self.beta_2 = _check_real("beta_2", beta_2, 0.0, 1.0, high_open=True, expected=in_unit)
-        self.epsilon = _check_real("epsilon", epsilon, 0.0, expected="a non-negative float")
-        self.amsgrad = _check_bool("amsgrad", amsgrad)
+        self.beta_1 = check_real("beta_1", beta_1, 0.0, 1.0, high_open=True, expected=in_unit)
+        self.beta_2 = check_real("beta_2", beta_2, 0.0, 1.0, high_open=True, expected=in_unit)
+        self.epsilon = check_real("epsilon", epsilon, 0.0, expected="a non-negative float")
+        self.amsgrad = check_bool("amsgrad", amsgrad)
 
     def _active_slots(self) -> tuple[str, ...]:
         return self._slot_names if self.amsgrad else self._slot_names[:2]
@@ -540,10 +522,10 @@ class RMSprop(Optimizer):
                  name: Optional[str] = None) -> None:
         super().__init__(learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
                          clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name)
-        self.rho = _check_real("rho", rho, 0.0, 1.0, high_open=True, expected="a float in [0, 1)")
-        self.momentum = _check_real("momentum", momentum, 0.0, 1.0, expected="a float in [0, 1]")
-        self.epsilon = _check_real("epsilon", epsilon, 0.0, expected="a non-negative float")
-        self.centered = _check_bool("centered", centered)
+        self.rho = check_real("rho", rho, 0.0, 1.0, high_open=True, expected="a float in [0, 1)")
+        self.momentum = check_real("momentum", momentum, 0.0, 1.0, expected="a float in [0, 1]")
+        self.epsilon = check_real("epsilon", epsilon, 0.0, expected="a non-negative float")
+        self.centered = check_bool("centered", centered)
 
     def _active_slots(self) -> tuple[str, ...]:
         used = (True, self.momentum > 0, self.centered)

@@ -16,6 +16,8 @@ from typing import Optional
 
 import numpy as np
 
+from ._validation import check_int
+
 __all__ = ["set_random_seed", "make_rng", "unique_name", "reset_names", "snake_case"]
 
 _seed_sequence: Optional[np.random.SeedSequence] = None
@@ -38,12 +40,7 @@ def set_random_seed(seed: int) -> None:
     >>> ln.utils.set_random_seed(0)
     """
     global _seed_sequence
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(
-            "Received an invalid value for `seed`, expected a non-negative integer. "
-            f"Received: seed={seed!r}"
-        )
-    _seed_sequence = np.random.SeedSequence(int(seed))
+    _seed_sequence = np.random.SeedSequence(check_int(seed, "seed", minimum=0))
 
 
 def make_rng(seed: "int | np.random.Generator | None" = None) -> np.random.Generator:
@@ -62,12 +59,8 @@ def make_rng(seed: "int | np.random.Generator | None" = None) -> np.random.Gener
         if _seed_sequence is None:
             return np.random.default_rng()
         return np.random.default_rng(_seed_sequence.spawn(1)[0])
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(
-            "Received an invalid value for `seed`, expected a non-negative integer, "
-            f"a numpy.random.Generator or None. Received: seed={seed!r}"
-        )
-    return np.random.default_rng(int(seed))
+    expected = "a non-negative integer, a numpy.random.Generator or None"
+    return np.random.default_rng(check_int(seed, "seed", minimum=0, expected=expected))
 
 
 def snake_case(name: str) -> str:

@@ -916,3 +916,18 @@ def test_model_is_set_on_callbacks_and_can_stop_training():
     model = compiled()
     history = model.fit(x, y, epochs=5, verbose=0, callbacks=[cb])
     assert cb.seen_model is model and history.epoch == [0]
+
+
+def test_weights_live_in_one_flat_buffer_that_the_optimizer_updates_at_once():
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = np.arange(40) % 3
+    model = ln.Sequential([ln.Dense(5, activation="relu"), ln.Dense(3)], seed=0)
+    model.compile(optimizer="adam", loss=SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(X, y, epochs=1, verbose=0)
+    weights = model.weights
+    assert all(w.base is weights[0].base for w in weights)
+    assert model.optimizer._flat_cache is not None  # the one-buffer update ran
+    # set_weights writes into the same buffer (no rebinding).
+    model.set_weights([np.zeros_like(w) for w in weights])
+    assert all(w.base is weights[0].base for w in model.weights)
+    assert not weights[0].base.any()

@@ -12,6 +12,7 @@ import json
 import numpy as np
 import pytest
 
+from logitnet import optimizers
 from logitnet.optimizers import SGD, Adam, AdamW, Optimizer, RMSprop, get
 
 
@@ -508,3 +509,58 @@ def test_boundary_values_are_accepted():
     SGD(momentum=0.0), SGD(momentum=1.0), SGD(learning_rate=0.0)
     Adam(learning_rate=1, beta_1=0.0, epsilon=0.0), RMSprop(rho=0.0, momentum=1)
     assert Adam(learning_rate=np.float32(0.5)).learning_rate == 0.5
+
+
+# --------------------------------------------------------------------------- flat parameter buffers
+def _flat_backed(arrays):
+    """Copies of ``arrays`` as views into one flat buffer (as Sequential stores its weights)."""
+    flat = np.empty(sum(a.size for a in arrays), dtype=arrays[0].dtype)
+    views, start = [], 0
+    for a in arrays:
+        view = flat[start:start + a.size].reshape(a.shape)
+        view[...] = a
+        views.append(view)
+        start += a.size
+    return views
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: optimizers.Adam(learning_rate=0.01),
+        lambda: optimizers.Adam(learning_rate=0.01, amsgrad=True),
+        lambda: optimizers.AdamW(learning_rate=0.01, weight_decay=0.1),
+        lambda: optimizers.SGD(learning_rate=0.1, momentum=0.9, nesterov=True),
+        lambda: optimizers.RMSprop(learning_rate=0.01, momentum=0.5, centered=True),
+        lambda: optimizers.Adam(learning_rate=0.01, clipnorm=0.5),
+    ],
+)
+def test_flat_buffer_path_is_bit_identical_to_per_array_updates(make):
+    rng = np.random.default_rng(7)
+    shapes = [(3, 5), (5,), (5, 2), (2,)]
+    start = [rng.normal(size=s).astype(np.float32) for s in shapes]
+    separate = [a.copy() for a in start]
+    flat = _flat_backed(start)
+    grad_flat = _flat_backed([np.zeros(s, np.float32) for s in shapes])
+    opt_separate, opt_flat = make(), make()
+    for _ in range(5):
+        g = [rng.normal(size=s).astype(np.float32) for s in shapes]
+        for view, value in zip(grad_flat, g):
+            view[...] = value
+        opt_separate.apply(separate, [x.copy() for x in g])
+        opt_flat.apply(flat, grad_flat)
+    assert opt_flat._flat_state is not None  # the flat path was taken
+    for a, b in zip(separate, flat):
+        np.testing.assert_array_equal(a, b)
+    # The per-parameter state views see the flat state.
+    for a, b in zip(opt_separate.variables()[2:], opt_flat.variables()[2:]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_flat_span_detects_back_to_back_views_only():
+    flat = np.arange(10.0)
+    a, b = flat[:4].reshape(2, 2), flat[4:10]
+    np.testing.assert_array_equal(optimizers.flat_span([a, b]), flat)
+    assert optimizers.flat_span([b, a]) is None  # out of order
+    assert optimizers.flat_span([a, np.ones(6)]) is None  # another buffer
+    assert optimizers.flat_span([flat[:4], flat[5:]]) is None  # a gap

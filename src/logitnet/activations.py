@@ -251,8 +251,8 @@ class _ReLU(Activation):
     def backward(self, grad_out: FloatArray, x: FloatArray | None, out: FloatArray) -> FloatArray:
         if self.needs_input:
             grad_out *= ops.relu_grad(x, **self._params)
-        else:  # ops.relu_grad_from_output without materialising the float mask
-            np.multiply(grad_out, out > 0, out=grad_out)
+        else:  # out >= 0, so sign(out) is the derivative (0 or 1): one cheap ufunc
+            np.multiply(grad_out, np.sign(out), out=grad_out)
         return grad_out
 
 

@@ -121,7 +121,11 @@ class Sequential:
             )
         self._layers.append(layer)
         if self.built:
-            self._build_layer(layer, self._layers[-2].compute_output_shape((None, self.input_dim)))
+            shape: tuple = (None, self.input_dim)
+            for previous in self._layers[:-1]:
+                shape = previous.compute_output_shape(shape)
+            self._build_layer(layer, shape)
+            self._pack_weights()
 
     def _build_layer(self, layer: Layer, input_shape: tuple) -> tuple:
         if not layer.built:
@@ -149,6 +153,28 @@ class Sequential:
             shape = self._build_layer(layer, shape)
         self.input_dim = int(input_shape[-1])
         self.built = True
+        self._pack_weights()
+
+    def _pack_weights(self) -> None:
+        """Move all weights, and all gradient buffers, into one flat array each.
+
+        Each layer's ``params[name]`` and ``grads[name]`` become views into
+        them, so the optimizer can update every weight with one set of array
+        operations per step (see :func:`logitnet.optimizers.flat_span`).
+        """
+        entries = [(layer, key) for layer in self._layers for key in layer.params]
+        size = sum(layer.params[key].size for layer, key in entries)
+        weights = np.empty(size, dtype=self.dtype)
+        grads = np.zeros(size, dtype=self.dtype)
+        start = 0
+        for layer, key in entries:
+            shape = layer.params[key].shape
+            stop = start + layer.params[key].size
+            view = weights[start:stop].reshape(shape)
+            view[...] = layer.params[key]
+            layer.params[key] = view
+            layer.grads[key] = grads[start:stop].reshape(shape)
+            start = stop
 
     @property
     def n_outputs(self) -> int:

@@ -58,6 +58,42 @@ def _clip_by_value(grads: list[Array], clipvalue: float) -> None:
         np.clip(g, -clipvalue, clipvalue, out=g)
 
 
+def _address(a: np.ndarray) -> int:
+    return a.__array_interface__["data"][0]
+
+
+def flat_span(arrays: list[np.ndarray]) -> Optional[np.ndarray]:
+    """A 1-D view covering ``arrays`` if they lie back to back in one buffer, else None.
+
+    A model that keeps all its parameters (and all its gradients) in one flat
+    buffer lets the optimizer update them with one set of array operations per
+    step instead of one per parameter; the results are identical, because
+    every update rule is element-wise.
+    """
+    if not arrays:
+        return None
+    base = arrays[0].base
+    dtype = arrays[0].dtype
+    if not isinstance(base, np.ndarray) or base.ndim != 1 or not base.flags.c_contiguous:
+        return None
+    position = start = _address(arrays[0])
+    for a in arrays:
+        if a.base is not base or a.dtype != dtype or not a.flags.c_contiguous or _address(a) != position:
+            return None
+        position += a.nbytes
+    offset = (start - _address(base)) // dtype.itemsize
+    return base[offset:offset + (position - start) // dtype.itemsize]
+
+
+def _split_like(flat: np.ndarray, arrays: list[np.ndarray]) -> list[np.ndarray]:
+    """Views into ``flat`` shaped like ``arrays``, back to back."""
+    views, start = [], 0
+    for a in arrays:
+        views.append(flat[start:start + a.size].reshape(a.shape))
+        start += a.size
+    return views
+
+
 # ----------------------------------------------------------------------------- base class
 class Optimizer:
     r"""Base class: hyperparameters, state, clipping, weight decay and the step counter.
@@ -116,6 +152,9 @@ class Optimizer:
         self._state: list[State] = []  # per parameter: (scratch, *slots or None)
         self._dtypes: list[np.dtype] = []
         self._dtype_index: list[int] = []
+        self._flat_state: Optional[State] = None  # (scratch, *slots) over a flat parameter buffer
+        self._flat_base: Optional[np.ndarray] = None
+        self._flat_cache: Optional[tuple] = None
 
     @property
     def learning_rate(self) -> float:
@@ -148,7 +187,16 @@ class Optimizer:
                 raise ValueError("Argument `params` must be a list of floating-point NumPy "
                                  f"arrays. Received: params[{i}] of {got}")
         active = self._active_slots()
-        self._slots = {name: [np.zeros_like(p) for p in params] for name in active}
+        flat = flat_span(params)
+        if flat is not None:
+            # One flat buffer per slot; each parameter's slot is a view into it.
+            self._slots = {name: _split_like(np.zeros_like(flat), params) for name in active}
+            self._flat_base = flat.base
+            self._flat_state = (np.empty_like(flat),) + tuple(
+                self._slots[name][0].base if name in active else None for name in self._slot_names)
+        else:
+            self._slots = {name: [np.zeros_like(p) for p in params] for name in active}
+            self._flat_state = self._flat_base = None
         self._state = [(np.empty_like(p),) + tuple(
             self._slots[name][i] if name in active else None for name in self._slot_names)
             for i, p in enumerate(params)]
@@ -249,7 +297,12 @@ class Optimizer:
             _clip_by_value(grads, self.clipvalue)
         coefs = [self._coefficients(dt.type) for dt in self._dtypes]
         decay = self.weight_decay is not None
-        for p, g, state, k in zip(params, grads, self._state, self._dtype_index):
+        flat = self._flat_arrays(params, grads)
+        if flat is not None:
+            pairs = [(flat[0], flat[1], self._flat_state, 0)]
+        else:
+            pairs = zip(params, grads, self._state, self._dtype_index)
+        for p, g, state, k in pairs:
             c = coefs[k]
             if decay:  # (w * wd) * lr, from w before the update
                 s = state[0]
@@ -258,6 +311,26 @@ class Optimizer:
                 p -= s
             self._update(p, g, state, c)
         self.iterations += 1
+
+    def _flat_arrays(self, params: list[np.ndarray], grads: list[np.ndarray]) -> Optional[tuple]:
+        """``(flat_params, flat_grads)`` when both lists are the flat-backed arrays seen before.
+
+        The spans are found once and reused while the very same array objects
+        are passed (an identity check per array, no memory inspection per step).
+        """
+        if self._flat_state is None:
+            return None
+        cached = self._flat_cache
+        if cached is not None and all(a is b for a, b in zip(params, cached[0])) and all(
+            a is b for a, b in zip(grads, cached[1])
+        ):
+            return cached[2]
+        flat_p, flat_g = flat_span(params), flat_span(grads)
+        if (flat_p is None or flat_g is None or flat_p.base is not self._flat_base
+                or flat_g.shape != flat_p.shape or flat_g.dtype != flat_p.dtype):
+            return None
+        self._flat_cache = (list(params), list(grads), (flat_p, flat_g))
+        return self._flat_cache[2]
 
     def _coefficients(self, dt: type) -> tuple[Any, ...]:
         """This step's scalars in dtype ``dt``: ``(lr, weight_decay, *rule-specific)``."""

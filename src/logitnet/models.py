@@ -316,14 +316,12 @@ class Sequential:
 
     # ------------------------------------------------------------------ the hot path
     def _forward(self, x: NDArray[np.floating], training: bool, logits: bool) -> NDArray[np.floating]:
-        out = x
-        last = len(self._layers) - 1
-        for i, layer in enumerate(self._layers):
-            if i == last and logits:
-                out = layer.forward(out, training=training, apply_activation=False)
-            else:
-                out = layer.forward(out, training=training)
-        return out
+        layers = self._layers
+        for layer in layers[:-1]:
+            x = layer.forward(x, training)
+        if logits:
+            return layers[-1].forward(x, training, apply_activation=False)
+        return layers[-1].forward(x, training)
 
     def _train_step(self, xb, yb, wb, fused: bool, params: list, grads: list, trainable_from: int):
         out = self._forward(xb, training=True, logits=fused)

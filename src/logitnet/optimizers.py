@@ -11,6 +11,7 @@ stored rounded to float32, as Keras's float32 variable holds it.
 from __future__ import annotations
 
 import math
+import operator
 from typing import Any, Optional, Union
 
 import numpy as np
@@ -321,8 +322,8 @@ class Optimizer:
         if self._flat_state is None:
             return None
         cached = self._flat_cache
-        if cached is not None and all(a is b for a, b in zip(params, cached[0])) and all(
-            a is b for a, b in zip(grads, cached[1])
+        if cached is not None and all(map(operator.is_, params, cached[0])) and all(
+            map(operator.is_, grads, cached[1])
         ):
             return cached[2]
         flat_p, flat_g = flat_span(params), flat_span(grads)
@@ -473,6 +474,7 @@ class Adam(Optimizer):
         self.beta_2 = check_real("beta_2", beta_2, 0.0, 1.0, high_open=True, expected=in_unit)
         self.epsilon = check_real("epsilon", epsilon, 0.0, expected="a non-negative float")
         self.amsgrad = check_bool("amsgrad", amsgrad)
+        self._cast_key: Optional[tuple] = None
 
     def _active_slots(self) -> tuple[str, ...]:
         return self._slot_names if self.amsgrad else self._slot_names[:2]
@@ -482,11 +484,17 @@ class Adam(Optimizer):
         return [a for pair in pairs for a in pair] + self._slots.get("velocity_hat", [])
 
     def _coefficients(self, dt: type) -> tuple[Any, ...]:
-        lr, wd = super()._coefficients(dt)
-        t, one = dt(self.iterations + 1), dt(1.0)
-        b1_power, b2_power = dt(self.beta_1) ** t, dt(self.beta_2) ** t
-        alpha = lr * dt(math.sqrt(one - b2_power)) / (one - b1_power)
-        return (lr, wd, alpha, dt(1.0 - self.beta_1), dt(1.0 - self.beta_2), dt(self.epsilon))
+        # The hyperparameters cast to ``dt`` change rarely: cast them once per setting.
+        key = (dt, self._learning_rate, self.weight_decay, self.beta_1, self.beta_2, self.epsilon)
+        if self._cast_key != key:
+            lr, wd = super()._coefficients(dt)
+            self._cast = (lr, wd, dt(self.beta_1), dt(self.beta_2), dt(1.0 - self.beta_1),
+                          dt(1.0 - self.beta_2), dt(self.epsilon), dt(1.0))
+            self._cast_key = key
+        lr, wd, beta_1, beta_2, one_minus_b1, one_minus_b2, eps, one = self._cast
+        t = dt(self.iterations + 1)
+        alpha = lr * dt(math.sqrt(one - beta_2 ** t)) / (one - beta_1 ** t)
+        return (lr, wd, alpha, one_minus_b1, one_minus_b2, eps)
 
     def _update(self, p: Array, g: Array, state: State, c: tuple[Any, ...]) -> None:
         alpha, one_minus_b1, one_minus_b2, eps = c[2:]

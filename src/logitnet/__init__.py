@@ -29,6 +29,7 @@ from . import (
 from .layers import Dense
 from .models import Sequential
 from .ops import log_softmax, logsumexp, softmax
+from .models import load_model
 
 __all__ = [
     "__version__",
@@ -45,6 +46,7 @@ __all__ = [
     "utils",
     "Dense",
     "Sequential",
+    "load_model",
     "softmax",
     "log_softmax",
     "logsumexp",

@@ -11,6 +11,7 @@ callbacks and :class:`History`, as in Keras.
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from typing import Any, Callable, Optional
 
@@ -22,6 +23,7 @@ __all__ = [
     "History",
     "ProgbarLogger",
     "EarlyStopping",
+    "ModelCheckpoint",
     "TerminateOnNaN",
     "LambdaCallback",
 ]
@@ -162,6 +164,18 @@ class History(Callback):
         self.history = dict(sorted(self.history.items()))
         if self.model is not None:
             self.model.history = self
+
+    def plot(self, **kwargs: Any) -> Any:
+        """Learning curves of the recorded epochs: :func:`logitnet.plotting.plot_history` (needs matplotlib).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            One panel per quantity (loss first), training solid, validation dashed.
+        """
+        from .plotting import plot_history
+
+        return plot_history(self, **kwargs)
 
     def __repr__(self) -> str:
         return f"<History epochs={len(self.epoch)} keys={list(self.history)}>"
@@ -310,6 +324,151 @@ class EarlyStopping(Callback):
             if self.verbose > 0:
                 print(f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}.")
             self.model.set_weights(self.best_weights)
+
+
+class ModelCheckpoint(Callback):
+    """Save the model, or its weights, during training (Keras semantics).
+
+    Every save goes through :func:`logitnet.saving.save_model` (or
+    ``save_weights``), so it is atomic: a crash in the middle of a save leaves
+    the previous checkpoint intact.
+
+    Parameters
+    ----------
+    filepath : str or os.PathLike
+        Must end in ``.logitnet`` (``.weights.logitnet`` with
+        ``save_weights_only``). May hold ``{epoch}`` (1-based), ``{batch}``
+        and log keys, e.g. ``"ck/model-{epoch:02d}-{val_loss:.3f}.logitnet"``.
+        Missing directories are created.
+    monitor : str, default "val_loss"
+        The log key compared when ``save_best_only``.
+    verbose : int, default 0
+        1 prints Keras's messages (``Epoch 3: val_loss improved from 0.41230 to ...``).
+    save_best_only : bool, default False
+        Save only when ``monitor`` improves on the best value so far.
+    save_weights_only : bool, default False
+        Save ``model.save_weights(...)`` instead of the whole model.
+    mode : {"auto", "min", "max"}, default "auto"
+        ``auto`` minimises ``*loss`` and maximises accuracies.
+    save_freq : "epoch" or int, default "epoch"
+        Save at the end of every epoch, or after every this many batches.
+    initial_value_threshold : float, optional
+        The best value to beat at the start (``save_best_only``).
+    """
+
+    def __init__(
+        self,
+        filepath: "str | os.PathLike[str]",
+        monitor: str = "val_loss",
+        verbose: int = 0,
+        save_best_only: bool = False,
+        save_weights_only: bool = False,
+        mode: str = "auto",
+        save_freq: "str | int" = "epoch",
+        initial_value_threshold: Optional[float] = None,
+    ) -> None:
+        super().__init__()
+        self.filepath = os.fspath(filepath)
+        batches = isinstance(save_freq, int) and not isinstance(save_freq, bool) and save_freq > 0
+        if save_freq != "epoch" and not batches:
+            raise ValueError(
+                f"Unrecognized save_freq: {save_freq!r}. Expected save_freq are 'epoch' or positive integer values"
+            )
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(
+                f"Received an invalid value for `mode`, expected 'auto', 'min' or 'max'. Received: mode={mode!r}"
+            )
+        extension = ".weights.logitnet" if save_weights_only else ".logitnet"
+        if not self.filepath.endswith(extension):
+            raise ValueError(
+                f"The filepath provided must end in `{extension}` when `save_weights_only={save_weights_only}`. "
+                f"Received: filepath={self.filepath}"
+            )
+        self.monitor = monitor
+        self.verbose = verbose
+        self.save_best_only = save_best_only
+        self.save_weights_only = save_weights_only
+        self.mode = mode
+        self.save_freq = save_freq
+        self.best = initial_value_threshold
+        self._minimize = True
+        if save_best_only:
+            try:
+                self._minimize = _is_min_mode(monitor, mode)
+            except ValueError:
+                raise ValueError(
+                    f"ModelCheckpoint could not infer whether `{monitor}` should be minimized or maximized. "
+                    "Pass `mode='max'` for metrics that improve as they grow, or `mode='min'` otherwise."
+                ) from None
+        self._epoch = 0
+        self._batches_since_save = 0
+        self._last_batch = 0
+        if save_freq != "epoch":  # only then does fit pay for batch hooks
+            self.on_batch_end = self._save_on_batch  # type: ignore[method-assign]
+
+    def on_epoch_begin(self, epoch: int, logs: Optional[dict] = None) -> None:
+        self._epoch = epoch
+
+    def on_epoch_end(self, epoch: int, logs: Optional[dict] = None) -> None:
+        if self.save_freq == "epoch":
+            self._save(epoch, None, logs or {})
+
+    def _save_on_batch(self, batch: int, logs: Optional[dict] = None) -> None:
+        # Keras's counting: a batch index not above the last one starts a new epoch.
+        self._batches_since_save += batch + 1 if batch <= self._last_batch else batch - self._last_batch
+        self._last_batch = batch
+        if self._batches_since_save >= self.save_freq:
+            self._batches_since_save = 0
+            self._save(self._epoch, batch, logs or {})
+
+    def _file_path(self, epoch: int, batch: Optional[int], logs: dict) -> str:
+        try:
+            if batch is None or "batch" in logs:
+                return self.filepath.format(epoch=epoch + 1, **logs)
+            return self.filepath.format(epoch=epoch + 1, batch=batch + 1, **logs)
+        except KeyError as exc:
+            raise KeyError(f'Failed to format this callback filepath: "{self.filepath}". Reason: {exc}') from None
+
+    def _should_save(self, epoch: int, logs: dict, filepath: str) -> bool:
+        if not self.save_best_only:
+            if self.verbose > 0:
+                print(f"\nEpoch {epoch + 1}: saving model to {filepath}")
+            return True
+        current = logs.get(self.monitor)
+        if current is None:
+            warnings.warn(f"Can save best model only with {self.monitor} available.", UserWarning, stacklevel=3)
+            return True
+        best = "None" if self.best is None else f"{self.best:.5f}"
+        improved = self.best is None or (current < self.best if self._minimize else current > self.best)
+        if not improved:
+            if self.verbose > 0:
+                print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best}")
+            return False
+        if self.verbose > 0:
+            print(
+                f"\nEpoch {epoch + 1}: {self.monitor} improved from {best} to {current:.5f}, saving model to {filepath}"
+            )
+        self.best = current
+        return True
+
+    def _save(self, epoch: int, batch: Optional[int], logs: dict) -> None:
+        filepath = self._file_path(epoch, batch, logs)
+        if not self._should_save(epoch, logs, filepath):
+            return
+        if os.path.isdir(filepath):
+            raise IsADirectoryError(
+                "Please specify a non-directory filepath for ModelCheckpoint. "
+                f"Filepath used is an existing directory: {filepath}"
+            )
+        directory = os.path.dirname(filepath)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        if self.save_weights_only:
+            self.model.save_weights(filepath, overwrite=True)
+        else:
+            self.model.save(filepath, overwrite=True)
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")
 
 
 class TerminateOnNaN(Callback):

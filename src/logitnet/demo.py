@@ -45,7 +45,9 @@ def _report(name: str, p: np.ndarray, y: np.ndarray, history, seconds: float, ou
     )
 
 
-def run_demo(epochs: int = 10, seed: Optional[int] = 0, verbose: int = 1, out: TextIO = None) -> dict:
+def run_demo(
+    epochs: int = 10, seed: Optional[int] = 0, verbose: int = 1, out: TextIO = None, plot: Optional[str] = None
+) -> dict:
     """Run the seed notebook and print its results.
 
     Parameters
@@ -56,6 +58,10 @@ def run_demo(epochs: int = 10, seed: Optional[int] = 0, verbose: int = 1, out: T
     verbose : int, default 1
         Progress display of ``fit`` (0 silent, 1 bar, 2 one line per epoch).
     out : text stream, default sys.stdout
+    plot : str or path, optional
+        Also write a PNG of both models' decision regions and learning curves
+        and the preferred model's probability surfaces
+        (:func:`logitnet.plotting.plot_demo`); needs matplotlib.
 
     Returns
     -------
@@ -63,6 +69,10 @@ def run_demo(epochs: int = 10, seed: Optional[int] = 0, verbose: int = 1, out: T
         ``{"nonpreferred": (accuracy, final_loss), "preferred": (accuracy, final_loss)}``.
     """
     out = sys.stdout if out is None else out
+    if plot is not None:
+        from .plotting import _require_matplotlib
+
+        _require_matplotlib()  # fail before training, not after
     X_train, y_train = load_seed_blobs()
     print(f"Data: make_blobs, {X_train.shape[0]} samples x {X_train.shape[1]} features, 4 classes", file=out)
     rng = np.random.default_rng(seed)
@@ -85,6 +95,7 @@ def run_demo(epochs: int = 10, seed: Optional[int] = 0, verbose: int = 1, out: T
         for i in range(5):
             print(f"{p_nonpreferred[i]}, category: {np.argmax(p_nonpreferred[i])}", file=out)
     _report("non-preferred model", p_nonpreferred, y_train, history, seconds, out)
+    histories = [history]
     results = {"nonpreferred": (float(np.mean(np.argmax(p_nonpreferred, 1) == y_train)), history.history["loss"][-1])}
 
     print("\n== Preferred model: linear output layer, SparseCategoricalCrossentropy(from_logits=True) ==", file=out)
@@ -107,6 +118,7 @@ def run_demo(epochs: int = 10, seed: Optional[int] = 0, verbose: int = 1, out: T
         for i in range(5):
             print(f"{p_preferred[i]}, category: {np.argmax(p_preferred[i])}", file=out)
     _report("preferred model", p_preferred, y_train, history, seconds, out)
+    histories.append(history)
     results["preferred"] = (float(np.mean(np.argmax(p_preferred, 1) == y_train)), history.history["loss"][-1])
 
     print(
@@ -118,4 +130,9 @@ def run_demo(epochs: int = 10, seed: Optional[int] = 0, verbose: int = 1, out: T
         "    logits too, which is why both reach the same accuracy here).",
         file=out,
     )
+    if plot is not None:
+        from .plotting import plot_demo
+
+        plot_demo(model, preferred_model, X_train, y_train, histories).savefig(plot, dpi=100)
+        print(f"\nFigure written to {plot}", file=out)
     return results

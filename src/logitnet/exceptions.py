@@ -6,7 +6,7 @@ mistake, so ``except ValueError`` keeps working.
 
 from __future__ import annotations
 
-__all__ = ["NotCompiledError", "NotBuiltError"]
+__all__ = ["NotCompiledError", "NotBuiltError", "ModelFileError"]
 
 
 class NotCompiledError(ValueError):
@@ -15,3 +15,10 @@ class NotCompiledError(ValueError):
 
 class NotBuiltError(ValueError):
     """Raised when a layer's weights are needed before it has been built."""
+
+
+class ModelFileError(ValueError):
+    """Raised when a model file cannot be read: not a logitnet file, an unknown
+    format version, a missing or unexpected piece, a wrong shape or dtype, or a
+    truncated or corrupted file. The message names the file and the problem.
+    """

@@ -33,9 +33,10 @@ from .exceptions import NotCompiledError
 from .layers import Layer
 from .utils import make_rng, unique_name
 
-__all__ = ["Sequential"]
+__all__ = ["Sequential", "load_model"]
 
 _FUSABLE = ("softmax", "sigmoid")
+_PREDICT_CHUNK = 8192  # rows per forward pass in a silent predict()
 
 
 def _check_verbose(verbose: Any) -> int:
@@ -582,7 +583,9 @@ class Sequential:
         Parameters
         ----------
         x : array_like of shape (n_samples, n_features)
-        batch_size : int, default 32
+        batch_size : int, optional
+            Rows per forward pass. By default 8192 when silent, and 32 (Keras's
+            steps) when a progress bar is shown.
         verbose : {0, 1, 2, "auto"}, default 0
             Silent by default (unlike Keras); 1 or ``"auto"`` shows a bar.
 
@@ -594,7 +597,11 @@ class Sequential:
             softmax one.
         """
         verbose = _check_verbose(verbose)
-        batch_size = check_int(32 if batch_size is None else batch_size, "batch_size")
+        if batch_size is None:
+            # Silent predictions run in large chunks (one matmul per layer per
+            # chunk); with a progress display, Keras's 32-row steps are shown.
+            batch_size = 32 if verbose else _PREDICT_CHUNK
+        batch_size = check_int(batch_size, "batch_size")
         x = self._check_x(x)
         if not self.built:
             self.build((None, x.shape[1]))
@@ -620,6 +627,38 @@ class Sequential:
             self.build((None, x.shape[1]))
         return self._forward(x, training=training, logits=False)
 
+    # ------------------------------------------------------------------ saving (see logitnet.saving)
+    def save(
+        self,
+        filepath: Any,
+        overwrite: bool = True,
+        *,
+        include_optimizer: bool = True,
+        metadata: Optional[dict] = None,
+    ) -> None:
+        """Save to one ``.logitnet`` file, atomically: :func:`logitnet.saving.save_model`."""
+        from .saving import save_model
+
+        save_model(self, filepath, overwrite, include_optimizer=include_optimizer, metadata=metadata)
+
+    def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
+        """Save the weights to a ``.weights.logitnet`` file: :func:`logitnet.saving.save_weights`."""
+        from .saving import save_weights
+
+        save_weights(self, filepath, overwrite)
+
+    def load_weights(self, filepath: Any) -> None:
+        """Load weights saved by ``save_weights`` or ``save``, by position: :func:`logitnet.saving.load_weights`."""
+        from .saving import load_weights
+
+        load_weights(self, filepath)
+
+    def export_onnx(self, filepath: Any, **kwargs: Any) -> None:
+        """Write an ONNX graph of the model: :func:`logitnet.onnx_export.export_onnx` (needs ``onnx``)."""
+        from .onnx_export import export_onnx
+
+        export_onnx(self, filepath, **kwargs)
+
     # ------------------------------------------------------------------ summary
     def summary(self, line_length: Optional[int] = None, print_fn: Any = None) -> None:
         """Print Keras's table: layer (type), output shape and parameter count, then totals."""
@@ -629,3 +668,10 @@ class Sequential:
 
     def __repr__(self) -> str:
         return f"<Sequential name={self.name!r}, layers={[layer.name for layer in self._layers]}, built={self.built}>"
+
+
+def load_model(filepath: Any, compile: bool = True) -> Sequential:
+    """Load a model saved by ``model.save``: :func:`logitnet.saving.load_model`."""
+    from .saving import load_model as _load_model
+
+    return _load_model(filepath, compile=compile)

@@ -192,7 +192,8 @@ class Dense(Layer):
         With ``training=True`` the input, pre-activation and output are kept
         for :meth:`backward`.
         """
-        z = x @ self.params["kernel"]
+        # np.dot on 2-D arrays is the same BLAS product as @, with less dispatch (~0.3 us a call).
+        z = np.dot(x, self.params["kernel"])
         if self.use_bias:
             z += self.params["bias"]
         act = self.activation
@@ -216,12 +217,12 @@ class Dense(Layer):
         """
         x, z, out, applied = self._cache
         g = self.activation.backward(grad_out, z, out) if applied else grad_out
-        np.matmul(x.T, g, out=self.grads["kernel"])
+        np.dot(x.T, g, out=self.grads["kernel"])
         if self.use_bias:
             np.add.reduce(g, axis=0, out=self.grads["bias"])  # np.sum's wrapper costs 2 us a call
         if not need_input_grad:
             return None
-        return g @ self.params["kernel"].T
+        return np.dot(g, self.params["kernel"].T)
 
     def get_config(self) -> dict:
         config = super().get_config()

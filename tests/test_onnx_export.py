@@ -24,35 +24,8 @@ from logitnet import losses, optimizers
 from logitnet.onnx_export import OPSET, export_onnx, to_onnx
 from logitnet.tabular import class_probabilities
 
-ACTIVATIONS = [
-    "linear",
-    "relu",
-    {"name": "relu", "negative_slope": 0.1, "max_value": 2.0, "threshold": 0.3},
-    {"name": "relu", "max_value": 1.0},
-    {"name": "relu", "threshold": -0.5},
-    "sigmoid",
-    "tanh",
-    "relu6",
-    "hard_sigmoid",
-    "log_sigmoid",
-    "exponential",
-    "softplus",
-    "softsign",
-    "elu",
-    {"name": "elu", "alpha": 0.3},
-    "selu",
-    "leaky_relu",
-    {"name": "leaky_relu", "negative_slope": 0.01},
-    "gelu",
-    {"name": "gelu", "approximate": True},
-    "silu",
-    "swish",
-    "hard_silu",
-    "hard_swish",
-    "mish",
-    "softmax",
-    "log_softmax",
-]
+from _cases import ACTIVATIONS
+
 STANDARD_OPS = {
     "Gemm",
     "MatMul",

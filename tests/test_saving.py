@@ -31,33 +31,8 @@ from logitnet.callbacks import LambdaCallback, ModelCheckpoint
 from logitnet.exceptions import ModelFileError
 from logitnet.saving import load_model, load_weights, read_metadata
 
-ACTIVATIONS = [
-    "linear",
-    "relu",
-    {"name": "relu", "negative_slope": 0.1, "max_value": 3.0, "threshold": 0.2},
-    "sigmoid",
-    "tanh",
-    "relu6",
-    "hard_sigmoid",
-    "log_sigmoid",
-    "exponential",
-    "softplus",
-    "softsign",
-    "elu",
-    {"name": "elu", "alpha": 0.5},
-    "selu",
-    "leaky_relu",
-    {"name": "leaky_relu", "negative_slope": 0.01},
-    "gelu",
-    {"name": "gelu", "approximate": True},
-    "silu",
-    "swish",
-    "hard_silu",
-    "hard_swish",
-    "mish",
-    "softmax",
-    "log_softmax",
-]
+from _cases import ACTIVATIONS
+
 # (loss, output activation): every loss, from logits and from probabilities, with its options.
 LOSSES = [
     (lambda: losses.SparseCategoricalCrossentropy(from_logits=True), "linear"),

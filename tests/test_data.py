@@ -372,3 +372,112 @@ def test_assign_weights_rejects_non_finite_without_partial_assignment():
     with pytest.raises(ValueError, match="finite"):
         assign_weights("seq", targets, [np.ones(2), np.array([1.0, np.nan])])
     np.testing.assert_array_equal(targets[0], [0.0, 0.0])
+
+
+# --------------------------------------------------------------------------- label hints (issue 7)
+def test_sparse_labels_negative_marker_suggests_ignore_class():
+    with pytest.raises(ValueError, match=r"If -1 marks samples without a label.*ignore_class=-1\)"):
+        check_sparse_labels(np.array([0, -1, 2, -1]), n_classes=3)
+    with pytest.raises(ValueError, match=r"Labels must be 0\.\.2; encode them"):
+        check_sparse_labels(np.array([0, -1, -2]), n_classes=3)
+
+
+def test_sparse_labels_more_classes_than_units_counts_them():
+    with pytest.raises(ValueError, match=r"`y` holds 6 classes, more than the model's 4 output units\. Either the "
+                                         r"last layer needs at least 6 units"):
+        check_sparse_labels(np.arange(12) % 6, n_classes=4)
+    with pytest.raises(ValueError) as info:  # 3 classes, one of them out of range: no "more classes" sentence
+        check_sparse_labels(np.array([0, 1, 7]), n_classes=4)
+    assert "classes, more than" not in str(info.value) and "at least 8 units" in str(info.value)
+
+
+def test_sparse_labels_one_based_hint_states_the_valid_range():
+    with pytest.raises(ValueError, match=r"1-based: subtract 1 .*Labels must be 0\.\.3 for a model with 4 outputs"):
+        check_sparse_labels(np.array([1, 2, 3, 4]), n_classes=4)
+
+
+def test_sparse_labels_one_hot_of_another_width_is_still_called_one_hot():
+    with pytest.raises(ValueError, match=r"one-hot encoded.*\(It has 3 columns, but the model has 4 outputs\.\)"):
+        check_sparse_labels(np.eye(3)[[0, 1, 2, 1]], n_classes=4)
+    with pytest.raises(ValueError) as info:  # two columns of counts: not one-hot
+        check_sparse_labels(np.array([[2, 0], [1, 1]]), n_classes=4)
+    assert "one-hot" not in str(info.value)
+
+
+def test_categorical_targets_with_more_columns_than_outputs():
+    with pytest.raises(ValueError, match=r"has 6 columns \(classes\), more than the model's 4 output units: give "
+                                         r"the last layer 6 units\."):
+        check_categorical_targets(np.eye(6), n_classes=4)
+
+
+def test_single_unit_output_is_refused_with_the_reason():
+    from logitnet.data import check_n_outputs
+
+    check_n_outputs(2, "out", "softmax")  # fine
+    with pytest.raises(ValueError, match=r"'out' has 1 unit \(activation='softmax'\).*always 1.*Dense\(2\)"):
+        check_n_outputs(1, "out", "softmax")
+
+
+# --------------------------------------------------------------------------- out-of-core inputs
+class _Sliceable:
+    """A minimal array-like: shape, dtype and slicing (records the rows of each read)."""
+
+    def __init__(self, data):
+        self._data, self.shape, self.dtype, self.reads = data, data.shape, data.dtype, []
+
+    def __getitem__(self, key):
+        out = self._data[key]
+        self.reads.append(len(out) if np.ndim(out) == 2 else 1)
+        return out
+
+
+def test_streamed_features_are_checked_block_by_block_with_statistics(tmp_path):
+    from logitnet.outofcore import RowSource
+
+    x = (np.random.default_rng(0).normal(size=(300_000, 4)) * [1, 10, 100, 1000]).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    mm = np.load(tmp_path / "x.npy", mmap_mode="r")
+    source = check_features(mm, n_features=4, stream=True, stats=True)
+    assert isinstance(source, RowSource) and source.shape == (300_000, 4)
+    x64 = x.astype(np.float64)
+    # means near 0: compared on the scale of each feature's spread (float64 rounding of 300,000 terms)
+    assert (np.abs(source.stats.mean - x64.mean(axis=0)) <= 1e-10 * x64.std(axis=0)).all()
+    np.testing.assert_allclose(source.stats.std, x64.std(axis=0), rtol=1e-10)
+    np.testing.assert_array_equal(source.stats.min, x64.min(axis=0))
+    np.testing.assert_array_equal(source.stats.max, x64.max(axis=0))
+    np.testing.assert_array_equal(source[299_990:300_000], x[299_990:])
+    np.testing.assert_array_equal(source.take(np.array([3, 4, 5, 100, 299_999])), x[[3, 4, 5, 100, 299_999]])
+    assert type(check_features(x, stream=True)) is np.ndarray  # in-memory arrays take the usual path
+
+
+def test_streamed_features_keep_the_messages_of_in_memory_ones():
+    with pytest.raises(ValueError, match="has 3 features per sample, but the model expects 4"):
+        check_features(_Sliceable(np.zeros((5, 3))), n_features=4, stream=True)
+    with pytest.raises(TypeError, match="must hold numbers"):
+        check_features(_Sliceable(np.array([["a"]])), stream=True)
+    bad = np.zeros((5, 3))
+    bad[4, 1] = np.inf
+    with pytest.raises(ValueError, match=r"first at row 4, column 1: inf"):
+        check_features(_Sliceable(bad), stream=True)
+
+
+def test_validation_split_of_a_streamed_input_reads_nothing():
+    data = _Sliceable(np.arange(40.0).reshape(20, 2))
+    source = check_features(data, stream=True)
+    data.reads.clear()
+    (train, _), (val, _) = train_validation_split([source, np.arange(20)], 0.25)
+    assert data.reads == [] and len(train) == 15 and len(val) == 5
+    np.testing.assert_array_equal(val[0:5], np.arange(30.0, 40.0).reshape(5, 2))
+    np.testing.assert_array_equal(train.take(np.array([0, 14])), [[0.0, 1.0], [28.0, 29.0]])
+
+
+def test_what_is_streamed():
+    from logitnet.outofcore import is_streamable
+
+    class DaskLike(_Sliceable):
+        __dask_graph__ = None
+
+    assert is_streamable(_Sliceable(np.zeros((2, 2))))
+    assert not is_streamable(np.zeros((2, 2))) and not is_streamable([[1.0, 2.0]])
+    assert not is_streamable(DaskLike(np.zeros((2, 2))))
+    assert not is_streamable(_Sliceable(np.zeros(3)))  # 1-D: the usual message comes from np.asarray

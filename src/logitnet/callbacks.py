@@ -24,6 +24,7 @@ __all__ = [
     "ProgbarLogger",
     "EarlyStopping",
     "ModelCheckpoint",
+    "BackupAndRestore",
     "TerminateOnNaN",
     "LambdaCallback",
 ]
@@ -469,6 +470,92 @@ class ModelCheckpoint(Callback):
             self.model.save(filepath, overwrite=True)
         if self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")
+
+
+class BackupAndRestore(Callback):
+    """Back up the training state after every epoch; resume from it after a crash (Keras's callback).
+
+    At the end of each epoch, the whole training state (weights, optimizer
+    slots and step count, and the model's shuffling generator) is written
+    atomically to ``backup_dir/latest.logitnet`` (a model file, see
+    :mod:`logitnet.saving`). When ``fit`` starts and a backup exists because
+    the previous run was killed or interrupted, that state is put back into
+    the model and training resumes with the epoch after the backed-up one.
+    With the same data, model seed and ``fit`` arguments, the final weights
+    are bit-identical to those of an uninterrupted run. A run that finishes
+    deletes the backup (unless ``delete_checkpoint=False``); an interrupted
+    one (Ctrl-C, a crash, a killed process) keeps it.
+
+    Parameters
+    ----------
+    backup_dir : str or os.PathLike
+        Created if missing. Use one directory per training job.
+    save_freq : "epoch", default "epoch"
+        Only per-epoch backups are supported: an interrupted epoch is rerun
+        from its start.
+    delete_checkpoint : bool, default True
+        Delete the backup when training ends normally.
+
+    Notes
+    -----
+    The model must be made of logitnet's built-in layers. ``model.history``
+    of a resumed run holds the epochs run since resuming (as in Keras).
+    Writes are atomic, so Keras's ``double_checkpoint`` is not needed.
+    """
+
+    _FILE = "latest.logitnet"
+
+    def __init__(self, backup_dir: "str | os.PathLike[str]", save_freq: str = "epoch",
+                 delete_checkpoint: bool = True) -> None:
+        super().__init__()
+        if save_freq != "epoch":
+            raise ValueError(
+                "Received an invalid value for `save_freq`, expected 'epoch' (logitnet backs up at epoch ends "
+                f"only). Received: save_freq={save_freq!r}"
+            )
+        self.backup_dir = os.fspath(backup_dir)
+        self.save_freq = save_freq
+        self.delete_checkpoint = bool(delete_checkpoint)
+
+    @property
+    def _path(self) -> str:
+        return os.path.join(self.backup_dir, self._FILE)
+
+    def on_train_begin(self, logs: Optional[dict] = None) -> None:
+        if not os.path.exists(self._path):
+            return
+        from .saving import load_model, read_metadata
+
+        epoch = (read_metadata(self._path)["user_metadata"] or {}).get("backup_epoch")
+        saved = load_model(self._path)
+        model = self.model
+        try:
+            model.set_weights(saved.get_weights())
+        except ValueError as exc:
+            raise ValueError(
+                f"The backup {self._path} does not fit this model ({exc}). Delete it, or use another backup_dir."
+            ) from None
+        if saved.optimizer is not None and saved.optimizer.built:
+            model.optimizer.build([w for layer in model.layers if layer.trainable for w in layer.params.values()])
+            model.optimizer.set_state(saved.optimizer.get_state())
+        if type(saved._rng.bit_generator) is type(model._rng.bit_generator):
+            model._rng.bit_generator.state = saved._rng.bit_generator.state
+        if isinstance(epoch, int):
+            model._initial_epoch = epoch + 1
+
+    def on_epoch_end(self, epoch: int, logs: Optional[dict] = None) -> None:
+        os.makedirs(self.backup_dir, exist_ok=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "optimizer state not saved": the resume then starts fresh
+            self.model.save(self._path, overwrite=True, metadata={"backup_epoch": int(epoch)})
+
+    def on_train_end(self, logs: Optional[dict] = None) -> None:
+        if self.delete_checkpoint and os.path.exists(self._path):
+            os.remove(self._path)
+            try:
+                os.rmdir(self.backup_dir)  # only if nothing else is in it
+            except OSError:
+                pass
 
 
 class TerminateOnNaN(Callback):

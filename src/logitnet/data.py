@@ -12,8 +12,12 @@ from typing import Any, Optional, Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from . import outofcore
+from .diagnostics import StatsAccumulator
+
 __all__ = [
     "check_features",
+    "check_n_outputs",
     "check_sparse_labels",
     "check_categorical_targets",
     "check_sample_weight",
@@ -46,10 +50,48 @@ def _first_nonfinite(arr: np.ndarray) -> tuple:
     return tuple(int(i) for i in bad)
 
 
+def _check_layout(kind: str, shape: tuple, dtype: Any, name: str, n_features: Optional[int]) -> None:
+    if kind not in "biuf":
+        raise TypeError(
+            f"Argument `{name}` must hold numbers (int, float or bool), but has dtype {dtype}"
+            + (" (strings)" if kind in "USO" else "")
+            + ". Encode text columns as numbers first (e.g. one-hot encoding)."
+        )
+    if len(shape) != 2:
+        hint = ""
+        if len(shape) == 1:
+            hint = (
+                " Reshape with x.reshape(-1, 1) if it holds one feature, or x.reshape(1, -1) if it holds one sample."
+            )
+        raise ValueError(
+            f"Argument `{name}` must be a 2-D array of shape (n_samples, n_features), "
+            f"but received an array with ndim={len(shape)} and shape {shape}.{hint}"
+        )
+    if n_features is not None and shape[1] != n_features:
+        raise ValueError(
+            f"Argument `{name}` has {shape[1]} features per sample, but the model expects {n_features} "
+            f"(it was built for inputs of shape (None, {n_features})). Received: {name}.shape={shape}"
+        )
+
+
+def _nonfinite_error(name: str, row: int, col: int, value: Any, dtype: Any) -> ValueError:
+    hint = f" It overflows {np.dtype(dtype).name}, the model's dtype." if np.isfinite(value) else ""
+    return ValueError(
+        f"Argument `{name}` contains NaN or infinity (first at row {row}, column {col}: "
+        f"{value}).{hint} Remove or impute those values before training or predicting."
+    )
+
+
 def check_features(
-    x: ArrayLike, *, name: str = "x", dtype: Any = np.float32, n_features: Optional[int] = None
-) -> NDArray[np.floating]:
-    """Check inputs and return them as a C-contiguous float array.
+    x: ArrayLike,
+    *,
+    name: str = "x",
+    dtype: Any = np.float32,
+    n_features: Optional[int] = None,
+    stream: bool = False,
+    stats: bool = False,
+) -> Any:
+    """Check inputs and return them as a C-contiguous float array (or a batch reader).
 
     Parameters
     ----------
@@ -61,10 +103,18 @@ def check_features(
         The model's dtype (float32 by default).
     n_features : int, optional
         The feature count the model was built for.
+    stream : bool, default False
+        Return a :class:`~logitnet.outofcore.RowSource` for an ``np.memmap``
+        or another sliceable array-like (see :mod:`logitnet.outofcore`)
+        instead of loading it: it is checked block by block.
+    stats : bool, default False
+        With ``stream``, also gather the per-feature statistics
+        (:class:`~logitnet.diagnostics.FeatureStats`) in ``source.stats``
+        during the same pass.
 
     Returns
     -------
-    ndarray of shape (n_samples, n_features) and the requested dtype
+    ndarray of shape (n_samples, n_features) and the requested dtype, or RowSource
 
     Raises
     ------
@@ -73,39 +123,33 @@ def check_features(
     TypeError
         Non-numeric values (strings, objects).
     """
+    if stream and outofcore.is_streamable(x):
+        return _check_source(x, name, dtype, n_features, stats)
     arr = _as_array(x, name)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(
-            f"Argument `{name}` must hold numbers (int, float or bool), but has dtype {arr.dtype}"
-            + (" (strings)" if arr.dtype.kind in "USO" else "")
-            + ". Encode text columns as numbers first (e.g. one-hot encoding)."
-        )
-    if arr.ndim != 2:
-        hint = ""
-        if arr.ndim == 1:
-            hint = (
-                " Reshape with x.reshape(-1, 1) if it holds one feature, or x.reshape(1, -1) if it holds one sample."
-            )
-        raise ValueError(
-            f"Argument `{name}` must be a 2-D array of shape (n_samples, n_features), "
-            f"but received an array with ndim={arr.ndim} and shape {arr.shape}.{hint}"
-        )
-    if n_features is not None and arr.shape[1] != n_features:
-        raise ValueError(
-            f"Argument `{name}` has {arr.shape[1]} features per sample, but the model expects {n_features} "
-            f"(it was built for inputs of shape (None, {n_features})). Received: {name}.shape={arr.shape}"
-        )
+    _check_layout(arr.dtype.kind, arr.shape, arr.dtype, name, n_features)
     with np.errstate(over="ignore"):  # overflow to inf is reported below
         converted = np.ascontiguousarray(arr, dtype=dtype)
     if converted.size and not np.isfinite(converted).all():
         row, col = _first_nonfinite(converted)
-        value = arr[row, col]
-        hint = f" It overflows {np.dtype(dtype).name}, the model's dtype." if np.isfinite(value) else ""
-        raise ValueError(
-            f"Argument `{name}` contains NaN or infinity (first at row {row}, column {col}: "
-            f"{value}).{hint} Remove or impute those values before training or predicting."
-        )
+        raise _nonfinite_error(name, row, col, arr[row, col], dtype)
     return converted
+
+
+def _check_source(x: Any, name: str, dtype: Any, n_features: Optional[int], stats: bool) -> outofcore.RowSource:
+    """Check a streamed input block by block (a few MB at a time), gathering its statistics if asked."""
+    in_dtype = np.dtype(x.dtype)
+    _check_layout(in_dtype.kind, tuple(x.shape), in_dtype, name, n_features)
+    source = outofcore.RowSource(x, dtype)
+    acc = StatsAccumulator(source.shape[1]) if stats else None
+    for first, block in source.blocks():
+        if not np.isfinite(block).all():
+            row, col = _first_nonfinite(block)
+            raise _nonfinite_error(name, first + row, col, x[first + row, col], dtype)
+        if acc is not None:
+            acc.add(block)
+    if acc is not None:
+        source.stats = acc.result()
+    return source
 
 
 def check_same_length(**arrays: Any) -> None:
@@ -169,11 +213,13 @@ def check_sparse_labels(
         arr = arr[:, 0]
     if arr.ndim != 1:
         hint = ""
-        if arr.ndim == 2 and arr.shape[1] == n_classes:
+        if arr.ndim == 2 and (arr.shape[1] == n_classes or _looks_one_hot(arr)):
             hint = (
                 " It looks one-hot encoded: use loss='categorical_crossentropy' (CategoricalCrossentropy) for "
                 "one-hot targets, or pass y.argmax(axis=1)."
             )
+            if arr.shape[1] != n_classes:
+                hint += f" (It has {arr.shape[1]} columns, but the model has {n_classes} outputs.)"
         raise ValueError(
             f"Argument `{name}` for `{loss_name}` must hold one class index per sample, shape (n_samples,) "
             f"or (n_samples, 1), but received shape {arr.shape}.{hint}"
@@ -183,20 +229,63 @@ def check_sparse_labels(
     if checked.size:
         lo, hi = int(checked.min()), int(checked.max())
         if lo < 0 or hi >= n_classes:
-            bad = lo if lo < 0 else hi
-            hint = ""
-            if lo == 1 and hi == n_classes:
-                hint = " The labels look 1-based: subtract 1 (or use sklearn's LabelEncoder)."
-            elif hi >= n_classes:
-                hint = (
-                    f" Either the last layer needs at least {hi + 1} units, or the labels need re-encoding "
-                    "to 0..K-1 (e.g. with sklearn's LabelEncoder)."
-                )
             raise ValueError(
-                f"Argument `{name}` contains the label {bad}, outside the valid range [0, {n_classes}) for a "
-                f"model with {n_classes} outputs.{hint}"
+                f"Argument `{name}` contains the label {lo if lo < 0 else hi}, outside the valid range "
+                f"[0, {n_classes}) for a model with {n_classes} outputs.{_label_range_hint(checked, lo, hi, n_classes)}"
             )
     return labels
+
+
+def _label_range_hint(labels: np.ndarray, lo: int, hi: int, n_classes: int) -> str:
+    """The likely mistake behind labels outside [0, n_classes), and its fix."""
+    last = n_classes - 1
+    if lo == 1 and hi == n_classes:
+        return (
+            " The labels look 1-based: subtract 1 (or use sklearn's LabelEncoder). Labels must be "
+            f"0..{last} for a model with {n_classes} outputs."
+        )
+    if lo < 0:
+        negative = np.unique(labels[labels < 0])
+        if len(negative) == 1:
+            return (
+                f" Labels must be 0..{last}. If {lo} marks samples without a label, leave them out of the loss "
+                f"with SparseCategoricalCrossentropy(ignore_class={lo})."
+            )
+        return f" Labels must be 0..{last}; encode them with sklearn's LabelEncoder."
+    n_distinct = int(np.unique(labels).size)
+    more = (
+        f" `y` holds {n_distinct} classes, more than the model's {n_classes} output units."
+        if n_distinct > n_classes else ""
+    )
+    return more + (
+        f" Either the last layer needs at least {hi + 1} units, or the labels need re-encoding "
+        "to 0..K-1 (e.g. with sklearn's LabelEncoder)."
+    )
+
+
+def _looks_one_hot(arr: np.ndarray) -> bool:
+    if arr.dtype.kind not in "biuf" or arr.size == 0:
+        return False
+    return bool(np.all((arr == 0) | (arr == 1)) and np.all(arr.sum(axis=1) == 1))
+
+
+def check_n_outputs(n_outputs: int, layer_name: str, activation: str) -> None:
+    """Refuse a model with a single output unit: a softmax over one output is always 1.
+
+    Raises
+    ------
+    ValueError
+        When ``n_outputs == 1``, explaining why and what to use instead.
+    """
+    if n_outputs != 1:
+        return
+    raise ValueError(
+        f"The last layer '{layer_name}' has 1 unit (activation='{activation}'), but a softmax classifier needs one "
+        "output per class: a softmax over a single output is always 1, so the cross-entropy is always 0 and "
+        "nothing can be learned. For two classes, use 2 units (e.g. Dense(2), labels 0 and 1). Keras's "
+        "Dense(1, activation='sigmoid') with binary_crossentropy is the same model as Dense(2) with a softmax; "
+        "logitnet has no binary cross-entropy."
+    )
 
 
 def check_categorical_targets(
@@ -215,6 +304,11 @@ def check_categorical_targets(
             hint = (
                 " It looks like integer class labels: use loss='sparse_categorical_crossentropy' "
                 "(SparseCategoricalCrossentropy), or one-hot encode with logitnet.ops.one_hot(y, n_classes)."
+            )
+        elif arr.ndim == 2 and arr.shape[1] > n_classes:
+            hint = (
+                f" `{name}` has {arr.shape[1]} columns (classes), more than the model's {n_classes} output units: "
+                f"give the last layer {arr.shape[1]} units."
             )
         raise ValueError(
             f"Argument `{name}` for `categorical_crossentropy` must have shape (n_samples, {n_classes}) "
@@ -280,7 +374,10 @@ def class_weight_to_sample_weight(
 
 
 def train_validation_split(arrays: Sequence[Optional[np.ndarray]], validation_split: float) -> tuple[list, list]:
-    """Keras's split: the last ``n - floor(n * (1 - split))`` rows, before any shuffling."""
+    """Keras's split: the last ``n - floor(n * (1 - split))`` rows, before any shuffling.
+
+    A :class:`~logitnet.outofcore.RowSource` is split into two views (nothing is read).
+    """
     n = len(arrays[0])
     split_at = int(np.floor(n * (1.0 - validation_split)))
     if split_at == 0 or split_at == n:
@@ -289,9 +386,17 @@ def train_validation_split(arrays: Sequence[Optional[np.ndarray]], validation_sp
             f"training set as specified by `validation_split={validation_split}`. Either provide more data, or "
             "a different value for the `validation_split` argument."
         )
-    train = [None if a is None else a[:split_at] for a in arrays]
-    val = [None if a is None else a[split_at:] for a in arrays]
+    train = [_rows(a, 0, split_at) for a in arrays]
+    val = [_rows(a, split_at, n) for a in arrays]
     return train, val
+
+
+def _rows(a: Any, start: int, stop: int) -> Any:
+    if a is None:
+        return None
+    if isinstance(a, outofcore.RowSource):
+        return a.subset(start, stop)  # a view: an out-of-core input is not read here
+    return a[start:stop]
 
 
 def assign_weights(owner: str, targets: list[np.ndarray], weights: Sequence[ArrayLike]) -> None:

@@ -12,19 +12,28 @@ When the last layer's activation is softmax or sigmoid and the loss is a
 cross-entropy, the loss and its gradient are computed from that layer's
 pre-activation (its logits), as TensorFlow-Keras does, so the model never
 takes the log of a probability; ``predict`` still returns the activation.
+
+The epoch loop itself, and what happens on a non-finite loss or Ctrl-C, live
+in :mod:`logitnet.training`; out-of-core inputs in :mod:`logitnet.outofcore`.
+``predict`` and ``evaluate`` write nothing that training or another thread
+uses: several threads may predict or evaluate with one model at once.
 """
 
 from __future__ import annotations
 
+import copy
 import sys
+import threading
 import warnings
+from math import isfinite
 from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import callbacks as callbacks_module
-from . import data
+from . import data, diagnostics
+from . import training as training_module
 from . import losses as losses_module
 from . import metrics as metrics_module
 from . import optimizers as optimizers_module
@@ -37,6 +46,7 @@ __all__ = ["Sequential", "load_model"]
 
 _FUSABLE = ("softmax", "sigmoid")
 _PREDICT_CHUNK = 8192  # rows per forward pass in a silent predict()
+_BUILD_LOCK = threading.Lock()  # a lazy build from several threads happens once
 
 
 def _check_verbose(verbose: Any) -> int:
@@ -94,6 +104,7 @@ class Sequential:
         self.compiled = False
         self._metric_ids: list[Any] = []
         self.stop_training = False
+        self._initial_epoch: Optional[int] = None  # set by BackupAndRestore.on_train_begin to resume
         self.history: Optional[callbacks_module.History] = None
         if layers is not None:
             if isinstance(layers, Layer):
@@ -281,13 +292,23 @@ class Sequential:
             raise NotCompiledError("You must call `compile()` before using the model.")
 
     # ------------------------------------------------------------------ data checks
-    def _check_x(self, x: ArrayLike, name: str = "x") -> NDArray[np.floating]:
+    def _check_x(self, x: ArrayLike, name: str = "x", stream: bool = False, stats: bool = False) -> Any:
+        """Checked inputs: an array, or with ``stream`` a RowSource for out-of-core inputs."""
         if not self._layers:
             raise ValueError("The model has no layers; add layers before using it.")
-        return data.check_features(x, name=name, dtype=self.dtype, n_features=self.input_dim if self.built else None)
+        n_features = self.input_dim if self.built else None
+        return data.check_features(x, name=name, dtype=self.dtype, n_features=n_features, stream=stream, stats=stats)
+
+    def _ensure_built(self, n_features: int) -> None:
+        if not self.built:
+            with _BUILD_LOCK:
+                if not self.built:
+                    self.build((None, n_features))
 
     def _check_y(self, y: ArrayLike, name: str = "y") -> np.ndarray:
         n_classes = self.n_outputs
+        last = self._layers[-1]
+        data.check_n_outputs(n_classes, last.name, getattr(getattr(last, "activation", None), "name", "linear"))
         if self.loss.target == "sparse":
             return data.check_sparse_labels(
                 y, n_classes=n_classes, name=name, loss_name=self.loss.name,
@@ -298,10 +319,11 @@ class Sequential:
     def _labels_of(self, y: np.ndarray) -> NDArray[np.intp]:
         return y if y.ndim == 1 else np.argmax(y, axis=1)
 
-    def _check_xy(self, x: ArrayLike, y: ArrayLike, sample_weight: Optional[ArrayLike], prefix: str = "") -> tuple:
-        x = self._check_x(x, name=prefix + "x")
-        if not self.built:
-            self.build((None, x.shape[1]))
+    def _check_xy(
+        self, x: ArrayLike, y: ArrayLike, sample_weight: Optional[ArrayLike], prefix: str = "", stats: bool = False
+    ) -> tuple:
+        x = self._check_x(x, name=prefix + "x", stream=True, stats=stats)
+        self._ensure_built(x.shape[1])
         y = self._check_y(y, name=prefix + "y")
         data.check_same_length(**{prefix + "x": x, prefix + "y": y})
         sw = data.check_sample_weight(sample_weight, n_samples=len(x), dtype=self.dtype)
@@ -327,6 +349,9 @@ class Sequential:
     def _train_step(self, xb, yb, wb, fused: bool, params: list, grads: list, trainable_from: int):
         out = self._forward(xb, training=True, logits=fused)
         loss, grad = self.loss.loss_and_grad(yb, out, wb, from_logits=True if fused else None)
+        if not isfinite(loss):  # never apply a non-finite step; fit stops (see logitnet.training)
+            self.stop_training = True
+            return loss, out
         layers = self._layers
         for i in range(len(layers) - 1, trainable_from - 1, -1):
             grad = layers[i].backward(grad, need_input_grad=i > trainable_from)
@@ -380,6 +405,25 @@ class Sequential:
         History
             ``history.history`` maps ``loss``, metrics and ``val_`` metrics
             (keys sorted) to per-epoch lists of floats.
+
+        Warns
+        -----
+        UserWarning
+            Before training, when the features' spreads are orders of
+            magnitude apart (standardize them).
+        DivergenceWarning
+            When the loss (or the weights) became NaN or infinite: training
+            stopped, the model keeps the weights of the last finite step, and
+            the message names the likely cause.
+
+        Notes
+        -----
+        ``x`` may be an ``np.memmap`` or another sliceable array-like: it is
+        read one batch at a time (:mod:`logitnet.outofcore`), with the same
+        results as in memory. Ctrl-C stops training after the current step
+        and raises ``KeyboardInterrupt``; the model keeps the weights of the
+        last completed step and ``model.history`` the completed epochs
+        (:mod:`logitnet.training`).
         """
         self._require_compiled()
         verbose_arg, verbose = verbose, _check_verbose(verbose)
@@ -399,9 +443,13 @@ class Sequential:
             if not isinstance(cb, callbacks_module.Callback):
                 raise TypeError(f"Argument `callbacks` must hold logitnet Callback instances. Received: {cb!r}")
 
-        x, y, sw = self._check_xy(x, y, sample_weight)
+        x, y, sw = self._check_xy(x, y, sample_weight, stats=True)
         if len(x) == 0:
             raise ValueError("Argument `x` has 0 samples; there is nothing to train on.")
+        stats = diagnostics.feature_stats(x)
+        unscaled = diagnostics.unscaled_inputs_message(stats)
+        if unscaled is not None:
+            warnings.warn(unscaled, UserWarning, stacklevel=2)
         val = None
         if validation_data is not None:
             val = self._check_validation_data(validation_data)
@@ -412,71 +460,18 @@ class Sequential:
                 class_weight, self._labels_of(y), n_classes=self.n_outputs, dtype=self.dtype
             )
 
-        n = len(x)
-        steps = -(-n // batch_size)
         history = callbacks_module.History()
         all_callbacks = user_callbacks + [history]
         if verbose:
             all_callbacks.append(callbacks_module.ProgbarLogger(verbose))
-        params_info = {"verbose": verbose_arg, "epochs": int(epochs), "steps": steps}
+        params_info = {"verbose": verbose_arg, "epochs": int(epochs), "steps": -(-len(x) // batch_size)}
         cbs = callbacks_module.CallbackList(all_callbacks, self, params_info)
         history.set_params(params_info)
         self.history = history
-
-        metric_objs = self._make_metrics(y)
-        fused = self._fused_output()
-        trainable_from = next((i for i, layer in enumerate(self._layers) if layer.trainable and layer.params), len(self._layers))
-        params = [w for layer in self._layers if layer.trainable for w in layer.params.values()]
-        grads = [layer.grads[k] for layer in self._layers if layer.trainable for k in layer.params]
-        activation = self._layers[-1].activation if fused else None
-
-        self.stop_training = False
-        cbs.on_train_begin()
-        epoch_logs: dict = {}
-        for epoch in range(int(initial_epoch), int(epochs)):
-            for m in metric_objs:
-                m.reset_state()
-            cbs.on_epoch_begin(epoch)
-            if shuffle:
-                order = self._rng.permutation(n)
-                xe, ye = x[order], y[order]
-                we = None if sw is None else sw[order]
-            else:
-                xe, ye, we = x, y, sw
-            total, seen = 0.0, 0
-            for step in range(steps):
-                start = step * batch_size
-                stop = start + batch_size
-                xb, yb = xe[start:stop], ye[start:stop]
-                wb = None if we is None else we[start:stop]
-                if cbs.wants_batch_begin:
-                    cbs.on_batch_begin(step)
-                loss, out = self._train_step(xb, yb, wb, fused, params, grads, trainable_from)
-                b = len(xb)
-                total += loss * b
-                seen += b
-                if metric_objs:
-                    y_pred = activation(out) if fused else out
-                    for m in metric_objs:
-                        m.update_state(yb, y_pred)
-                if cbs.wants_batch_end:
-                    logs = {"loss": total / seen}
-                    for m in metric_objs:
-                        logs[m.name] = m.result()
-                    cbs.on_batch_end(step, dict(sorted(logs.items())))
-                if self.stop_training:
-                    break
-            epoch_logs = {"loss": total / seen}
-            for m in metric_objs:
-                epoch_logs[m.name] = m.result()
-            if val is not None:
-                val_logs = self._evaluate_arrays(*val, batch_size=batch_size)
-                epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
-            epoch_logs = {k: float(v) for k, v in sorted(epoch_logs.items())}
-            cbs.on_epoch_end(epoch, epoch_logs)
-            if self.stop_training:
-                break
-        cbs.on_train_end(epoch_logs)
+        training_module.run_epochs(
+            self, x, y, sw, val, cbs, self._make_metrics(y), batch_size=batch_size, epochs=int(epochs),
+            initial_epoch=int(initial_epoch), shuffle=shuffle, stats=stats,
+        )
         return history
 
     def _check_validation_data(self, validation_data: Any) -> tuple:
@@ -497,8 +492,10 @@ class Sequential:
         """Loss and metrics over checked arrays, batch by batch (Keras's weighting)."""
         fused = self._fused_output()
         activation = self._layers[-1].activation if fused else None
-        metric_objs = self._make_metrics(y)
-        for m in metric_objs:  # a Metric instance passed to compile() is shared with training
+        # Private copies: a Metric instance passed to compile() is shared with training and other threads.
+        shared = {id(m) for m in self._metric_ids}
+        metric_objs = [copy.deepcopy(m) if id(m) in shared else m for m in self._make_metrics(y)]
+        for m in metric_objs:
             m.reset_state()
         total, seen = 0.0, 0
         n = len(x)
@@ -583,6 +580,8 @@ class Sequential:
         Parameters
         ----------
         x : array_like of shape (n_samples, n_features)
+            Also an ``np.memmap`` or another sliceable array-like, read one
+            batch at a time (:mod:`logitnet.outofcore`).
         batch_size : int, optional
             Rows per forward pass. By default 8192 when silent, and 32 (Keras's
             steps) when a progress bar is shown.
@@ -602,9 +601,8 @@ class Sequential:
             # chunk); with a progress display, Keras's 32-row steps are shown.
             batch_size = 32 if verbose else _PREDICT_CHUNK
         batch_size = check_int(batch_size, "batch_size")
-        x = self._check_x(x)
-        if not self.built:
-            self.build((None, x.shape[1]))
+        x = self._check_x(x, stream=True)
+        self._ensure_built(x.shape[1])
         n = len(x)
         steps = -(-n // batch_size)
         bar = None
@@ -623,8 +621,7 @@ class Sequential:
     def __call__(self, x: ArrayLike, training: bool = False) -> NDArray[np.floating]:
         """Forward pass on ``x`` (one batch) returning a NumPy array."""
         x = self._check_x(x)
-        if not self.built:
-            self.build((None, x.shape[1]))
+        self._ensure_built(x.shape[1])
         return self._forward(x, training=training, logits=False)
 
     # ------------------------------------------------------------------ saving (see logitnet.saving)

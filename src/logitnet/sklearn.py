@@ -181,8 +181,7 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         continuing = hp["warm_start"] and hasattr(self, "model_")
         if continuing:
             self._check_same_network(config)
-        X, y = validate_data(self, X, y, reset=not continuing, dtype=np.float32, order="C")
-        check_classification_targets(y)
+        X, y = _validate(self, X, y, reset=not continuing)
         classes = self.classes_ if continuing else _at_least_two(unique_labels(y), "y")
         X, y_index, weights = self._weighted(X, y, classes, sample_weight, hp)
         if len(X) == 0:
@@ -245,8 +244,7 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
                     f"`classes={classes!r}` is not the same as on the first call to partial_fit, "
                     f"was: {all_classes!r}"
                 )
-        X, y = validate_data(self, X, y, reset=first, dtype=np.float32, order="C", ensure_min_samples=0)
-        check_classification_targets(y)
+        X, y = _validate(self, X, y, reset=first, ensure_min_samples=0)
         X, y_index, weights = self._weighted(X, y, all_classes, sample_weight, hp)
         if first:
             self._new_network(X.shape[1], all_classes, config, hp["learning_rate"])
@@ -387,6 +385,48 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         super().__setstate__(state)
         if network is not None:
             self.model_ = import_network(network, self._network_config, self._rng)
+
+
+def _validate(est: Any, X: Any, y: Any, **kwargs: Any) -> tuple:
+    """scikit-learn's checks of ``X`` and ``y``, with the fix named for one-hot and non-integral labels."""
+    try:
+        X, y = validate_data(est, X, y, dtype=np.float32, order="C", **kwargs)
+    except ValueError:
+        _refuse_one_hot(y)
+        raise
+    _check_targets(y)
+    return X, y
+
+
+def _refuse_one_hot(y: Any) -> None:
+    """Name the fix when ``y`` is one-hot encoded (scikit-learn's own message only says "1d")."""
+    try:
+        arr = np.asarray(y)
+    except Exception:  # whatever scikit-learn refused, its message stands
+        return
+    if arr.ndim != 2 or arr.shape[1] < 2 or arr.dtype.kind not in "biuf":
+        return
+    if np.all((arr == 0) | (arr == 1)) and np.all(arr.sum(axis=1) == 1):
+        raise ValueError(
+            f"y should be a 1d array, got an array of shape {arr.shape} instead. It looks one-hot encoded: "
+            "SoftmaxClassifier takes one label per sample; pass y.argmax(axis=1) (or the original labels)."
+        ) from None
+
+
+def _check_targets(y: np.ndarray) -> None:
+    """scikit-learn's target check, with the fix named for non-integral float labels."""
+    try:
+        check_classification_targets(y)
+    except ValueError as exc:
+        if y.dtype.kind != "f" or "continuous" not in str(exc):
+            raise
+        bad = y[np.isfinite(y) & (y != np.floor(y))]
+        value = float(bad[0]) if bad.size else 2.7
+        raise ValueError(
+            f"{exc} `y` holds non-integral floats such as {value!r}, but class labels must be discrete "
+            f"(Keras would silently truncate {value!r} to {int(value)}; logitnet refuses). Round them (np.rint) "
+            "if they are integers stored as floats, or encode them first."
+        ) from None
 
 
 def _at_least_two(classes: np.ndarray, name: str) -> np.ndarray:

@@ -170,6 +170,11 @@ DELIBERATE_DIFFERENCES = {
     ),
 }
 
+# Cases that diverge: Keras applies the step whose loss is NaN (its final weights, predictions and
+# evaluate are NaN); logitnet never applies a non-finite step (logitnet.training), so it keeps the
+# weights of the last finite step. The losses, history and printed text are still compared.
+DIVERGING = {"terminate_on_nan"}
+
 # Cases that float32 cannot reproduce to 1e-5 from one implementation to another (measured, see
 # test_linear_output_with_probability_loss_matches_until_float32_noise_takes_over): compared separately.
 CHAOTIC = {"seed_linear_probs"}
@@ -201,6 +206,11 @@ def test_training_matches_keras(name, capsys):
         got["batch_losses"], [_nan(v) for v in expected_batches], rtol=RTOL, atol=0, err_msg="batch losses"
     )
     _compare_history(got, keras)
+    if name in DIVERGING:
+        assert not np.isfinite(ARRAYS[f"{name}/w1"]).all()  # Keras's weights went NaN...
+        assert np.isfinite(got["weights"]).all()  # ...logitnet's did not (though they are huge here)
+        assert capsys.readouterr().out == keras["stdout"]
+        return
 
     expected_weights = ARRAYS[f"{name}/w1"]
     assert got["weights"].dtype == np.float32

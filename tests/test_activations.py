@@ -479,3 +479,18 @@ def test_bad_arguments_raise_keras_style_errors():
         get({"name": "elu", "alpha": "x"})
     with pytest.raises(TypeError, match="approximate"):
         get({"name": "gelu", "approximate": "tanh"})
+
+
+def test_inplace_forward_equals_the_plain_forward_and_overwrites_only_where_allowed():
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(6, 5)).astype(np.float32)
+    relu = activations.get("relu")
+    buf = z.copy()
+    out = relu.inplace(buf)
+    assert out is buf  # overwritten: no new array
+    np.testing.assert_array_equal(out, np.maximum(z, 0))
+    # An activation without an in-place form leaves its input alone.
+    tanh = activations.get("tanh")
+    buf = z.copy()
+    np.testing.assert_array_equal(tanh.inplace(buf), np.tanh(z))
+    np.testing.assert_array_equal(buf, z)

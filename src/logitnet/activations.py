@@ -146,6 +146,14 @@ class Activation:
         """
         return type(self)._forward(x, **self._params)
 
+    def inplace(self, x: FloatArray) -> FloatArray:
+        """Forward pass that may overwrite ``x`` (a temporary the caller owns) with the output.
+
+        Saves an allocation per layer and call where the activation allows it;
+        by default it is ``self(x)``.
+        """
+        return self(x)
+
     def backward(self, grad_out: FloatArray, x: FloatArray | None, out: FloatArray) -> FloatArray:
         """Gradient of the loss with respect to ``x``.
 
@@ -246,6 +254,11 @@ class _ReLU(Activation):
     def __call__(self, x: FloatArray) -> FloatArray:
         if not self.needs_input:
             return np.maximum(x, 0)
+        return ops.relu(x, **self._params)
+
+    def inplace(self, x: FloatArray) -> FloatArray:
+        if not self.needs_input:
+            return np.maximum(x, 0, out=x)
         return ops.relu(x, **self._params)
 
     def backward(self, grad_out: FloatArray, x: FloatArray | None, out: FloatArray) -> FloatArray:

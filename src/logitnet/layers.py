@@ -201,7 +201,8 @@ class Dense(Layer):
             out = z
             applied = False
         else:
-            out = act(z)
+            # z is this call's own temporary: overwrite it unless backward needs it.
+            out = act(z) if training and act.needs_input else act.inplace(z)
             applied = True
         if training:
             self._cache = (x, z if applied and act.needs_input else None, out, applied)

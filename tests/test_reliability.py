@@ -649,3 +649,69 @@ def test_a_2gb_float32_memmap_trains_with_peak_memory_far_below_its_size(tmp_pat
         os.remove(path)
     assert result["peak"] < size / 8, f"peak RSS {result['peak'] / 2**20:.0f} MiB for a {size / 2**20:.0f} MiB file"
     assert result["accuracy"] > 0.99 and result["val_loss"] < 0.1  # it did train on the data
+
+
+SIGINT_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    import numpy as np
+    import logitnet as ln
+    out = sys.argv[1]
+    rng = np.random.default_rng(0)  # the data of blobs() above
+    centers = np.array([[-2.0, 1.0], [-1.0, -1.0], [0.5, 1.0], [2.0, -1.0]])
+    y = rng.integers(0, 4, size=320)
+    x = centers[y] + 0.5 * rng.normal(size=(320, 2))
+    model = ln.Sequential([ln.Dense(8, activation="relu"), ln.Dense(4)], seed=0)  # model_for() above
+    model.compile(optimizer="adam", loss=ln.losses.SparseCategoricalCrossentropy(from_logits=True))
+    started = ln.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: epoch == 0 and print("started", flush=True))
+    try:
+        model.fit(x, y, epochs=100000, batch_size=32, verbose=0, callbacks=[started])
+    except KeyboardInterrupt as exc:
+        np.savez(out + ".npz", *model.get_weights())
+        model.save(out + ".logitnet")
+        print(json.dumps({"message": str(exc), "iterations": model.optimizer.iterations,
+                          "epochs": len(model.history.epoch)}), flush=True)
+        sys.exit(0)
+    sys.exit(5)  # training finished: the signal never arrived
+    """
+)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="os.kill(pid, SIGINT) is POSIX")
+def test_a_subprocess_receiving_sigint_in_the_middle_of_fit_exits_cleanly_with_usable_weights(tmp_path):
+    out = str(tmp_path / "interrupted")
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", PYTHONPATH=os.path.join(ROOT, "src"))
+    child = subprocess.Popen([sys.executable, "-c", SIGINT_SCRIPT, out], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        first = child.stdout.readline()  # blocks until the first epoch has ended (or the child died)
+        assert first == "started\n", (first, child.stderr.read() if child.poll() is not None else "")
+        os.kill(child.pid, signal.SIGINT)  # a real Ctrl-C, delivered by the OS in the middle of fit
+        stdout, stderr = child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    report = json.loads(stdout)
+    k = report["iterations"]
+    message = report["message"]
+    assert message.startswith("Training interrupted. The model keeps the weights of the last completed step")
+    where = re.search(r"\(epoch (\d+)/100000, batch (\d+)/10; optimizer.iterations=(\d+)\)", message)
+    assert where, message
+    epoch, batch = int(where[1]), int(where[2])
+    assert k >= 10 and int(where[3]) == k and (epoch - 1) * 10 + batch == k  # 10 steps per epoch
+    # A full last epoch is in the history if the signal arrived after its on_epoch_end (e.g. while printing "started").
+    assert report["epochs"] in ((epoch - 1, epoch) if batch == 10 else (epoch - 1,))
+    assert f"model.history holds the {report['epochs']} completed epoch" in message
+    saved = np.load(out + ".npz")
+    weights = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+    assert all(np.isfinite(w).all() for w in weights)
+    # Usable: the same weights as a plain run of exactly k steps, and a saved model that loads and predicts.
+    reference = trained_for(k, model_for, X, Y, epochs=100000, batch_size=32)
+    assert_same_weights_list(weights, reference.get_weights())
+    loaded = ln.load_model(out + ".logitnet")
+    assert_same_weights_list(loaded.get_weights(), weights)
+    assert loaded.optimizer.iterations == k
+    np.testing.assert_array_equal(loaded.predict(X), reference.predict(X))

@@ -715,3 +715,13 @@ def test_a_subprocess_receiving_sigint_in_the_middle_of_fit_exits_cleanly_with_u
     assert_same_weights_list(loaded.get_weights(), weights)
     assert loaded.optimizer.iterations == k
     np.testing.assert_array_equal(loaded.predict(X), reference.predict(X))
+
+
+def test_learning_rate_1e6_stops_with_finite_weights_and_names_the_learning_rate():
+    def make():
+        return model_for(SGD(learning_rate=1e6))
+
+    model, history, message, k = diverging_run(make, X, Y, epochs=3, batch_size=32)
+    assert all(np.isfinite(w).all() for w in model.get_weights())
+    assert model.optimizer.iterations == k
+    assert "learning rate" in message and "learning_rate=1e+06" in message

@@ -22,7 +22,6 @@ uses: several threads may predict or evaluate with one model at once.
 from __future__ import annotations
 
 import copy
-import sys
 import threading
 import warnings
 from math import isfinite

@@ -17,7 +17,7 @@ from typing import Any, Optional, Union
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validation import check_bool, check_real
+from .._validation import check_bool, check_real
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "get"]
 

@@ -335,6 +335,8 @@ def test_get_config_contents_and_round_trip():
         "use_bias": False,
         "kernel_initializer": "he_normal",
         "bias_initializer": "zeros",
+        "kernel_regularizer": None,
+        "bias_regularizer": None,
     }
     clone = Dense.from_config(config)
     assert clone.get_config() == config

@@ -180,6 +180,23 @@ def test_standardisation_and_metadata_inside_the_graph(tmp_path):
         export_onnx(model, tmp_path / "x.onnx", input_mean=[0.0])
 
 
+@pytest.mark.parametrize("last", ["dense", "batchnorm"])
+def test_dropout_and_batch_normalization_export_in_inference_mode(last):
+    layers = [ln.Dense(16, activation="relu"), ln.BatchNormalization(), ln.Dropout(0.3), ln.Dense(3)]
+    if last == "batchnorm":
+        layers.append(ln.BatchNormalization(center=False))
+    model = ln.Sequential(layers, seed=0)
+    model.compile(optimizer=optimizers.Adam(0.01), loss=losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(IRIS_X, IRIS_Y, epochs=5, verbose=0)
+    assert not np.allclose(model.layers[1].params["moving_variance"], 1.0)  # trained statistics
+    for x in (IRIS_X, RANDOM_X):
+        out = run(model, x)
+        close(out["logits"], model.predict(x), "logits")
+        close(out["probabilities"], ln.softmax(model.predict(x).astype(np.float64)), "probabilities")
+    ops = [node.op_type for node in to_onnx(model).graph.node]
+    assert ops.count("Mul") == len(layers) - 3 and "Dropout" not in ops
+
+
 def test_export_refusals(monkeypatch):
     with pytest.raises(ValueError, match="isn't built"):
         ln.Sequential([ln.Dense(2)]).export_onnx(io.BytesIO())

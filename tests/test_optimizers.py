@@ -564,3 +564,32 @@ def test_flat_span_detects_back_to_back_views_only():
     assert optimizers.flat_span([b, a]) is None  # out of order
     assert optimizers.flat_span([a, np.ones(6)]) is None  # another buffer
     assert optimizers.flat_span([flat[:4], flat[5:]]) is None  # a gap
+
+
+# ----------------------------------------------------------------------------- learning-rate schedules
+def test_a_schedule_gives_each_step_its_learning_rate():
+    from logitnet.optimizers.schedules import ExponentialDecay
+
+    schedule = ExponentialDecay(0.5, decay_steps=2, decay_rate=0.1)
+    opt = SGD(learning_rate=schedule)
+    w = np.array([1.0, -2.0])
+    expected = w.copy()
+    for step in range(5):
+        g = np.array([0.3, 0.7]) * (step + 1)
+        lr = float(np.float32(0.5 * 0.1 ** (step / 2)))  # the rate at iterations == step, float32 as Keras
+        assert opt.learning_rate == pytest.approx(lr, rel=1e-6)
+        expected -= np.float64(np.float32(opt.learning_rate)) * g
+        opt.apply([w], [g.copy()])
+        np.testing.assert_allclose(w, expected, rtol=1e-12)
+    assert opt.iterations == 5
+
+
+def test_a_scheduled_learning_rate_is_not_settable_and_round_trips_through_config():
+    from logitnet.optimizers.schedules import CosineDecay
+
+    opt = Adam(learning_rate=CosineDecay(0.01, decay_steps=100, alpha=0.1))
+    with pytest.raises(TypeError, match="not settable"):
+        opt.learning_rate = 0.1
+    clone = Adam.from_config(opt.get_config())
+    assert clone.get_config() == opt.get_config()
+    assert isinstance(clone._schedule, CosineDecay) and clone.learning_rate == opt.learning_rate

@@ -32,8 +32,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import logitnet as ln
-from logitnet import losses, metrics, optimizers
+from logitnet import losses, metrics, optimizers, regularizers
 from logitnet.exceptions import ModelFileError
+from logitnet.optimizers import schedules
 from logitnet.saving import load_model
 
 CASE_TIMEOUT = 5.0  # seconds; loading a file of a few KB takes about a millisecond
@@ -75,6 +76,21 @@ def _small_files() -> list[bytes]:
         c = ln.Sequential([ln.Dense(3, activation="gelu"), ln.Dense(3, activation="sigmoid")], seed=2)
         c.compile(optimizer=optimizers.SGD(momentum=0.9), loss="sparse_categorical_crossentropy")
         save(c)  # compiled, unbuilt
+        d = ln.Sequential(  # the issue-#9 pieces: regularizers, BatchNormalization, Dropout (seeded too), a schedule
+            [
+                ln.Dense(4, activation="relu", kernel_regularizer=regularizers.L2(0.01), name="h"),
+                ln.BatchNormalization(center=False, name="bn"),
+                ln.Dropout(0.25, seed=3, name="dr"),
+                ln.Dense(3, bias_regularizer=regularizers.L1L2(l1=0.01), name="o"),
+            ],
+            seed=3,
+        )
+        d.compile(
+            optimizer=optimizers.SGD(schedules.PiecewiseConstantDecay([2], [0.1, 0.01]), momentum=0.5),
+            loss=losses.SparseCategoricalCrossentropy(from_logits=True),
+        )
+        d.fit(x, y, epochs=1, batch_size=8, verbose=0)
+        save(d)
         buffer = io.BytesIO()
         a.save_weights(buffer)  # a weights-only file: load_model must refuse it cleanly
         files.append(buffer.getvalue())
@@ -124,7 +140,7 @@ SETTINGS = dict(
 
 
 def test_the_base_files_load():
-    assert [check(f) for f in FILES] == ["model", "model", "model", "error"]
+    assert [check(f) for f in FILES] == ["model", "model", "model", "model", "error"]
 
 
 # --------------------------------------------------------------------------- mutated bytes
@@ -179,6 +195,12 @@ JSON_LEAF = st.one_of(
     st.sampled_from(
         [
             "Dense",
+            "Dropout",
+            "BatchNormalization",
+            "L2",
+            "PiecewiseConstantDecay",
+            "gamma",
+            "moving_mean",
             "Adam",
             "SGD",
             "relu",

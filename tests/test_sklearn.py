@@ -296,6 +296,10 @@ def test_one_class_is_refused_with_a_message_about_classes():
         (dict(warm_start=1), "warm_start"),
         (dict(random_state=-1), "random_state"),
         (dict(verbose=3), "verbose"),
+        (dict(dropout=1.0), "dropout"),
+        (dict(dropout=-0.1), "dropout"),
+        (dict(alpha=-1e-4), "alpha"),
+        (dict(alpha="l2"), "alpha"),
     ],
 )
 def test_invalid_hyperparameters_are_named(iris, params, name):
@@ -333,6 +337,37 @@ def test_one_sgd_step_matches_hand_computation(iris):
     W, b = clf.model_.get_weights()
     np.testing.assert_allclose(W, W1, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(b, b1, rtol=1e-5, atol=1e-6)
+
+
+def test_alpha_adds_mlpclassifiers_l2_penalty_to_the_step(iris):
+    # scikit-learn's MLP adds 0.5 * alpha * ||W||^2 / n to a batch of n samples: the gradient gains alpha * W / n.
+    X, y = iris
+    alpha, lr = 3.0, 0.5
+    params = dict(hidden_layer_sizes=(), optimizer="sgd", learning_rate=lr, batch_size=150, random_state=4, alpha=alpha)
+    W0, b0 = _initial_weights(**params)
+    clf = SoftmaxClassifier(**params).partial_fit(X, y, classes=[0, 1, 2])
+    W1, b1 = _one_sgd_step(W0, b0, X, y, np.ones(150), lr, 3)
+    W, b = clf.model_.get_weights()
+    np.testing.assert_allclose(W, W1 - lr * alpha / 150 * W0, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(b, b1, rtol=1e-5, atol=1e-6)  # biases are not penalised
+    Xf = X.astype(np.float32).astype(np.float64)
+    data_loss = -np.mean(log_softmax(Xf @ W0 + b0, axis=1)[np.arange(150), y])
+    assert clf.history_["loss"][0] == pytest.approx(data_loss + 0.5 * alpha * np.sum(W0**2) / 150, rel=1e-5)
+
+
+def test_dropout_regularises_training_only(iris):
+    X, y = iris
+    plain = SoftmaxClassifier(hidden_layer_sizes=(16,), epochs=3, random_state=0).fit(X, y)
+    zero = SoftmaxClassifier(hidden_layer_sizes=(16,), epochs=3, random_state=0, dropout=0.0).fit(X, y)
+    dropped = SoftmaxClassifier(hidden_layer_sizes=(16,), epochs=3, random_state=0, dropout=0.5).fit(X, y)
+    assert [type(layer).__name__ for layer in dropped.model_.layers] == ["Dense", "Dropout", "Dense"]
+    assert plain.history_ == zero.history_
+    assert dropped.history_["loss"] != plain.history_["loss"]
+    np.testing.assert_array_equal(dropped.predict_proba(X), dropped.predict_proba(X))
+    again = SoftmaxClassifier(hidden_layer_sizes=(16,), epochs=3, random_state=0, dropout=0.5).fit(X, y)
+    np.testing.assert_array_equal(again.predict_proba(X), dropped.predict_proba(X))
+    restored = pickle.loads(pickle.dumps(dropped))
+    np.testing.assert_array_equal(restored.predict_proba(X), dropped.predict_proba(X))
 
 
 def test_balanced_class_weight_equals_compute_class_weight(iris):

@@ -24,9 +24,10 @@ from . import (
     models,
     ops,
     optimizers,
+    regularizers,
     utils,
 )
-from .layers import Dense
+from .layers import BatchNormalization, Dense, Dropout, Input
 from .models import Sequential
 from .ops import log_softmax, logsumexp, softmax
 from .models import load_model
@@ -43,8 +44,12 @@ __all__ = [
     "models",
     "ops",
     "optimizers",
+    "regularizers",
     "utils",
     "Dense",
+    "Dropout",
+    "BatchNormalization",
+    "Input",
     "Sequential",
     "load_model",
     "softmax",

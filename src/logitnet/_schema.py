@@ -12,9 +12,10 @@ from typing import Any, Optional
 
 import numpy as np
 
-from . import activations, losses, metrics, optimizers
+from . import activations, losses, metrics, optimizers, regularizers
 from ._archive import ArchiveReader
-from .layers import Dense
+from .layers import BatchNormalization, Dense, Dropout
+from .optimizers import schedules
 
 __all__ = [
     "FORMAT_NAME",
@@ -22,6 +23,10 @@ __all__ = [
     "EXTENSION",
     "WEIGHTS_EXTENSION",
     "LAYERS",
+    "LAYER_INITIALIZERS",
+    "REGULARIZERS",
+    "SCHEDULES",
+    "WEIGHT_NAMES",
     "LOSSES",
     "OPTIMIZERS",
     "METRICS",
@@ -40,6 +45,7 @@ __all__ = [
     "read_weights",
     "parse_compile",
     "parse_rng",
+    "parse_layer_rngs",
 ]
 
 FORMAT_NAME = "logitnet"
@@ -48,7 +54,17 @@ EXTENSION = ".logitnet"
 WEIGHTS_EXTENSION = ".weights.logitnet"
 
 # The allow-lists: the only classes a file can name.
-LAYERS = {"Dense": Dense}
+LAYERS = {cls.__name__: cls for cls in (Dense, Dropout, BatchNormalization)}
+REGULARIZERS = {cls.__name__: cls for cls in (regularizers.L1, regularizers.L2, regularizers.L1L2)}
+SCHEDULES = {
+    cls.__name__: cls
+    for cls in (
+        schedules.ExponentialDecay,
+        schedules.PiecewiseConstantDecay,
+        schedules.CosineDecay,
+        schedules.InverseTimeDecay,
+    )
+}
 LOSSES = {cls.__name__: cls for cls in (losses.SparseCategoricalCrossentropy, losses.CategoricalCrossentropy)}
 OPTIMIZERS = {cls.__name__: cls for cls in (optimizers.SGD, optimizers.Adam, optimizers.AdamW, optimizers.RMSprop)}
 METRICS = {
@@ -58,16 +74,44 @@ METRICS = {
 BIT_GENERATORS = {"PCG64": np.random.PCG64, "PCG64DXSM": np.random.PCG64DXSM}
 DTYPES = ("float32", "float64")
 _METADATA_KEYS = {"format", "format_version", "kind", "logitnet_version", "date_saved"}
-_CONFIG_KEYS = {"model", "compile", "weights", "optimizer_state", "rng_state", "user_metadata"}
-_DENSE_KEYS = {"name", "trainable", "units", "activation", "use_bias", "kernel_initializer", "bias_initializer"}
-_BOOL_KEYS = ("trainable", "use_bias")
+_CONFIG_KEYS = {"model", "compile", "weights", "optimizer_state", "rng_state", "layer_rng_states", "user_metadata"}
+# Per layer class: the initializer arguments (names of built-ins), the bool arguments, and all allowed arguments.
+LAYER_INITIALIZERS = {
+    "Dense": ("kernel_initializer", "bias_initializer"),
+    "Dropout": (),
+    "BatchNormalization": (
+        "beta_initializer",
+        "gamma_initializer",
+        "moving_mean_initializer",
+        "moving_variance_initializer",
+    ),
+}
+_LAYER_BOOLS = {
+    "Dense": ("trainable", "use_bias"),
+    "Dropout": ("trainable",),
+    "BatchNormalization": ("trainable", "center", "scale"),
+}
+_REGULARIZER_KEYS = ("kernel_regularizer", "bias_regularizer")
+_LAYER_KEYS = {
+    "Dense": {"name", "units", "activation", *_LAYER_BOOLS["Dense"], *LAYER_INITIALIZERS["Dense"], *_REGULARIZER_KEYS},
+    "Dropout": {"name", "rate", "noise_shape", "seed", *_LAYER_BOOLS["Dropout"]},
+    "BatchNormalization": {
+        "name", "axis", "momentum", "epsilon", *_LAYER_BOOLS["BatchNormalization"],
+        *LAYER_INITIALIZERS["BatchNormalization"],
+    },
+}
+WEIGHT_NAMES = ("kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance")
 MAX_LAYERS = 4096  # a reader's bound, so that a crafted file cannot make loading take minutes
+MAX_WEIGHTS = 4 * MAX_LAYERS  # a BatchNormalization has 4 weights
 
 
 # --------------------------------------------------------------------------- saving: what a file can name
 def unsaveable(what: str, obj: Any) -> ValueError:
+    text = repr(obj)
+    if type(obj).__name__ not in text:  # e.g. a subclass that inherits its parent's repr
+        text += f" (of class {type(obj).__name__})"
     return ValueError(
-        f"Cannot save {what} {obj!r}: logitnet model files hold logitnet's built-in objects only, so that "
+        f"Cannot save {what} {text}: logitnet model files hold logitnet's built-in objects only, so that "
         "loading never runs code named in a file. Use a built-in, or save the weights with "
         "`model.save_weights(...)` and rebuild the model in code."
     )
@@ -135,8 +179,8 @@ def check_config(reader: ArchiveReader, kind: str) -> dict:
     weights, entries = config["weights"], config.get("optimizer_state")
     require(
         reader,
-        isinstance(weights, list) and len(weights) <= 2 * MAX_LAYERS,
-        "config.json: `weights` must be a list of at most 8192 entries",
+        isinstance(weights, list) and len(weights) <= MAX_WEIGHTS,
+        f"config.json: `weights` must be a list of at most {MAX_WEIGHTS} entries",
     )
     ok = entries is None or (isinstance(entries, list) and len(entries) <= 2 + 6 * MAX_LAYERS)
     require(reader, ok, "config.json: `optimizer_state` must be a list of at most 24578 entries")
@@ -169,11 +213,12 @@ def _construct(reader: ArchiveReader, what: str, cls: type, config: Any) -> Any:
     require(reader, isinstance(config, dict), f"config.json: {what} must have a `config` object")
     try:
         return cls.from_config(dict(config))
-    except (ValueError, TypeError, OverflowError) as exc:  # OverflowError: an integer too large for a float
+    except (ValueError, TypeError, ArithmeticError) as exc:  # e.g. OverflowError: an integer too large for a float
         raise reader.error(f"config.json: {what} has an invalid configuration ({exc})") from None
 
 
-def _class_entry(reader: ArchiveReader, what: str, entry: Any, allowed: dict) -> Any:
+def _lookup(reader: ArchiveReader, what: str, entry: Any, allowed: dict) -> type:
+    """The allow-listed class an entry ``{"class_name": ..., "config": {...}}`` names."""
     ok = isinstance(entry, dict) and set(entry) == {"class_name", "config"}
     require(reader, ok, f"config.json: {what} must be {{'class_name': ..., 'config': ...}}")
     cls = allowed.get(entry["class_name"]) if isinstance(entry["class_name"], str) else None
@@ -182,30 +227,46 @@ def _class_entry(reader: ArchiveReader, what: str, entry: Any, allowed: dict) ->
             f"config.json: {what} names the class {short(entry['class_name'])}, which is not one of logitnet's "
             f"built-ins ({', '.join(allowed)}); files can only name built-ins"
         )
+    return cls
+
+
+def _class_entry(reader: ArchiveReader, what: str, entry: Any, allowed: dict) -> Any:
+    cls = _lookup(reader, what, entry, allowed)
     return _construct(reader, f"{what} ({entry['class_name']})", cls, entry["config"])
 
 
-def _parse_dense(reader: ArchiveReader, index: int, entry: Any) -> Dense:
+def _check_layer_arguments(reader: ArchiveReader, what: str, class_name: str, config: dict) -> None:
+    unknown = sorted(set(config) - _LAYER_KEYS[class_name])
+    require(reader, not unknown, f"config.json: {what} has an unknown argument {short(unknown[0])}" if unknown else "")
+    for key in _LAYER_BOOLS[class_name]:
+        require(reader, isinstance(config.get(key, True), bool), f"config.json: {what}: `{key}` must be a bool")
+    require(reader, isinstance(config.get("name"), str), f"config.json: {what}: `name` must be a string")
+    for key in LAYER_INITIALIZERS[class_name]:
+        require(reader, isinstance(config.get(key, "x"), str), f"config.json: {what}: `{key}` must be a string")
+
+
+def _parse_layer(reader: ArchiveReader, index: int, entry: Any) -> Any:
     what = f"layer {index}"
     ok = isinstance(entry, dict) and set(entry) == {"class_name", "config"} and isinstance(entry["config"], dict)
     require(reader, ok, f"config.json: {what} must be {{'class_name': ..., 'config': {{...}}}}")
-    config = entry["config"]
-    unknown = sorted(set(config) - _DENSE_KEYS)
-    require(reader, not unknown, f"config.json: {what} has an unknown argument {short(unknown[0])}" if unknown else "")
-    for key in _BOOL_KEYS:
-        require(reader, isinstance(config.get(key, True), bool), f"config.json: {what}: `{key}` must be a bool")
-    require(reader, isinstance(config.get("name"), str), f"config.json: {what}: `name` must be a string")
-    for key in ("kernel_initializer", "bias_initializer"):
-        require(reader, isinstance(config.get(key, "x"), str), f"config.json: {what}: `{key}` must be a string")
-    act = config.get("activation")
-    require(reader, act is None or isinstance(act, (str, dict)), f"config.json: {what}: invalid `activation`")
-    layer = _class_entry(reader, what, entry, LAYERS)
-    axis = layer.activation.get_config().get("axis", -1)
-    require(reader, -2 <= axis <= 1, f"config.json: {what}: activation axis {axis} does not exist for 2-D data")
+    cls = _lookup(reader, what, entry, LAYERS)
+    class_name = entry["class_name"]
+    config = dict(entry["config"])
+    _check_layer_arguments(reader, what, class_name, config)
+    if cls is Dense:
+        act = config.get("activation")
+        require(reader, act is None or isinstance(act, (str, dict)), f"config.json: {what}: invalid `activation`")
+        for key in _REGULARIZER_KEYS:  # absent or null: no penalty
+            if config.get(key) is not None:
+                config[key] = _class_entry(reader, f"{what}: `{key}`", config[key], REGULARIZERS)
+    layer = _construct(reader, f"{what} ({class_name})", cls, config)
+    if cls is Dense:
+        axis = layer.activation.get_config().get("axis", -1)
+        require(reader, -2 <= axis <= 1, f"config.json: {what}: activation axis {axis} does not exist for 2-D data")
     return layer
 
 
-def parse_model(reader: ArchiveReader, entry: Any) -> tuple[str, str, Optional[int], list[Dense]]:
+def parse_model(reader: ArchiveReader, entry: Any) -> tuple[str, str, Optional[int], list]:
     ok = isinstance(entry, dict) and entry.get("class_name") == "Sequential" and set(entry) == {"class_name", "config"}
     require(reader, ok, "config.json: `model` must be {'class_name': 'Sequential', 'config': {...}}")
     config = entry["config"]
@@ -218,22 +279,33 @@ def parse_model(reader: ArchiveReader, entry: Any) -> tuple[str, str, Optional[i
     require(reader, ok, f"config.json: invalid input_dim {short(input_dim)}")
     ok = isinstance(layer_entries, list) and len(layer_entries) <= MAX_LAYERS
     require(reader, ok, f"config.json: the model's `layers` must be a list of at most {MAX_LAYERS} layers")
-    layers = [_parse_dense(reader, i, e) for i, e in enumerate(layer_entries)]
+    layers = [_parse_layer(reader, i, e) for i, e in enumerate(layer_entries)]
     counts = Counter(layer.name for layer in layers)
     duplicate = next((name for name, n in counts.items() if n > 1), None)
     require(reader, duplicate is None, f"config.json: two layers are named {short(duplicate)}")
     return name, dtype, input_dim, layers
 
 
-def expected_weights(layers: list[Dense], input_dim: Optional[int], dtype: str) -> list[dict]:
+def _layer_weights(layer: Any, n_in: int) -> tuple[list[tuple[str, list[int]]], int]:
+    """The ``(name, shape)`` of each weight a layer built for ``n_in`` features has, and its output width."""
+    if isinstance(layer, Dense):
+        weights = [("kernel", [n_in, layer.units])] + ([("bias", [layer.units])] if layer.use_bias else [])
+        return weights, layer.units
+    if isinstance(layer, BatchNormalization):
+        names = (["gamma"] if layer.scale else []) + (["beta"] if layer.center else [])
+        names += ["moving_mean", "moving_variance"]
+        return [(name, [n_in]) for name in names], n_in
+    return [], n_in  # Dropout: no weights, same width
+
+
+def expected_weights(layers: list, input_dim: Optional[int], dtype: str) -> list[dict]:
+    """The weight manifest a built model of these layers has, in ``model.weights`` order."""
     if input_dim is None:
         return []
     expected, n_in = [], input_dim
     for layer in layers:
-        expected.append({"layer": layer.name, "name": "kernel", "shape": [n_in, layer.units], "dtype": dtype})
-        if layer.use_bias:
-            expected.append({"layer": layer.name, "name": "bias", "shape": [layer.units], "dtype": dtype})
-        n_in = layer.units
+        weights, n_in = _layer_weights(layer, n_in)
+        expected += [{"layer": layer.name, "name": name, "shape": shape, "dtype": dtype} for name, shape in weights]
     return expected
 
 
@@ -260,16 +332,26 @@ def read_weights(reader: ArchiveReader, manifest: list, expected: Optional[list]
     for k, entry in enumerate(manifest):
         require(
             reader,
-            isinstance(entry["layer"], str) and entry["name"] in ("kernel", "bias"),
+            isinstance(entry["layer"], str) and entry["name"] in WEIGHT_NAMES,
             f"config.json: weights[{k}] names no layer weight",
         )
     return [reader.read_array(f"weights/{k}.npy", shape, dtype) for k, (shape, dtype) in enumerate(described)]
 
 
+def _parse_optimizer(reader: ArchiveReader, entry: Any) -> Any:
+    """The optimizer; a ``learning_rate`` object is an allow-listed schedule, made here (not by the optimizer)."""
+    cls = _lookup(reader, "the optimizer", entry, OPTIMIZERS)
+    config = entry["config"]
+    if isinstance(config, dict) and isinstance(config.get("learning_rate"), dict):
+        what = "the optimizer's `learning_rate`"
+        config = {**config, "learning_rate": _class_entry(reader, what, config["learning_rate"], SCHEDULES)}
+    return _construct(reader, f"the optimizer ({entry['class_name']})", cls, config)
+
+
 def parse_compile(reader: ArchiveReader, entry: Any) -> tuple[Any, Any, list]:
     ok = isinstance(entry, dict) and set(entry) == {"optimizer", "loss", "metrics"}
     require(reader, ok, "config.json: `compile` must have the keys loss, metrics and optimizer")
-    optimizer = _class_entry(reader, "the optimizer", entry["optimizer"], OPTIMIZERS)
+    optimizer = _parse_optimizer(reader, entry["optimizer"])
     loss = _class_entry(reader, "the loss", entry["loss"], LOSSES)
     require(reader, isinstance(entry["metrics"], list), "config.json: `metrics` must be a list")
     metric_ids: list[Any] = []
@@ -285,20 +367,21 @@ def parse_compile(reader: ArchiveReader, entry: Any) -> tuple[Any, Any, list]:
     return optimizer, loss, metric_ids
 
 
-def parse_rng(reader: ArchiveReader, entry: Any) -> Optional[np.random.Generator]:
+def parse_rng(reader: ArchiveReader, entry: Any, where: str = "rng_state") -> Optional[np.random.Generator]:
+    """The generator an ``rng_state`` entry describes (None for null)."""
     if entry is None:
         return None
     keys = {"bit_generator", "state", "inc", "has_uint32", "uinteger"}
     require(
         reader,
         isinstance(entry, dict) and set(entry) == keys,
-        f"config.json: `rng_state` must have the keys {sorted(keys)}",
+        f"config.json: `{where}` must have the keys {sorted(keys)}",
     )
     name = entry["bit_generator"]
     require(
         reader,
         isinstance(name, str) and name in BIT_GENERATORS,
-        f"config.json: unknown bit generator {short(name)} in `rng_state`",
+        f"config.json: unknown bit generator {short(name)} in `{where}`",
     )
     numbers = []
     for key in ("state", "inc"):
@@ -308,10 +391,10 @@ def parse_rng(reader: ArchiveReader, entry: Any) -> Optional[np.random.Generator
             value = int(text, 16) if ok else -1
         except ValueError:
             value = -1
-        require(reader, value >= 0, f"config.json: `rng_state.{key}` must be a hex string of at most 128 bits")
+        require(reader, value >= 0, f"config.json: `{where}.{key}` must be a hex string of at most 128 bits")
         numbers.append(value)
     ok = entry["has_uint32"] in (0, 1) and _is_int(entry["uinteger"]) and 0 <= entry["uinteger"] < 2**32
-    require(reader, ok and _is_int(entry["has_uint32"]), "config.json: invalid `rng_state`")
+    require(reader, ok and _is_int(entry["has_uint32"]), f"config.json: invalid `{where}`")
     bit_generator = BIT_GENERATORS[name]()
     bit_generator.state = {
         "bit_generator": name,
@@ -320,3 +403,20 @@ def parse_rng(reader: ArchiveReader, entry: Any) -> Optional[np.random.Generator
         "uinteger": entry["uinteger"],
     }
     return np.random.Generator(bit_generator)
+
+
+def parse_layer_rngs(reader: ArchiveReader, entry: Any, layers: list) -> dict[str, np.random.Generator]:
+    """``{layer name: generator}`` for the seeded Dropout layers whose generator state the file holds."""
+    if entry is None:
+        return {}
+    require(reader, isinstance(entry, dict), "config.json: `layer_rng_states` must be an object")
+    seeded = {layer.name for layer in layers if isinstance(layer, Dropout) and layer.seed is not None}
+    generators = {}
+    for name, state in entry.items():
+        if name not in seeded:
+            raise reader.error(
+                f"config.json: `layer_rng_states` names {short(name)}, which is not a Dropout layer with a `seed`"
+            )
+        where = f"layer_rng_states[{short(name)}]"
+        generators[name] = parse_rng(reader, {} if state is None else state, where)  # null is refused
+    return generators

@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import activations, losses, optimizers
 from ._validation import check_bool, check_int, check_real, is_int
-from .layers import Dense
+from .layers import Dense, Dropout
 from .models import Sequential
 
 __all__ = [
@@ -98,6 +98,8 @@ def check_hyperparameters(est: Any) -> dict[str, Any]:
             low_open=True, high_open=True, expected="a float in (0, 1)",
         ),
         "patience": check_int(est.patience, "patience"),
+        "dropout": check_real("dropout", est.dropout, 0.0, 1.0, high_open=True, expected="a float in [0, 1)"),
+        "alpha": check_real("alpha", est.alpha, 0.0, expected="a non-negative float"),
         "class_weight": _check_class_weight(est.class_weight),
         "warm_start": check_bool("warm_start", est.warm_start),
         "verbose": _check_verbose(est.verbose),
@@ -144,7 +146,7 @@ def build_network(
     ----------
     n_features, n_classes : int
     config : tuple
-        ``(hidden_layer_sizes, activation, optimizer_name)``.
+        ``(hidden_layer_sizes, activation, optimizer_name, dropout)``.
     learning_rate : float
     rng : numpy.random.Generator
         The model's generator (its weights are drawn from it here).
@@ -152,12 +154,17 @@ def build_network(
     Returns
     -------
     Sequential
-        ``Dense(units, activation)`` per hidden layer, then a linear
+        ``Dense(units, activation)`` per hidden layer (each followed by
+        ``Dropout(dropout)`` when ``dropout > 0``), then a linear
         ``Dense(n_classes)``, compiled with
         ``SparseCategoricalCrossentropy(from_logits=True)``; float32.
     """
-    hidden, activation, optimizer_name = config
-    layers = [Dense(units, activation=activation, name=f"hidden_{i + 1}") for i, units in enumerate(hidden)]
+    hidden, activation, optimizer_name, dropout = config
+    layers: list = []
+    for i, units in enumerate(hidden):
+        layers.append(Dense(units, activation=activation, name=f"hidden_{i + 1}"))
+        if dropout > 0:
+            layers.append(Dropout(dropout, name=f"dropout_{i + 1}"))
     layers.append(Dense(n_classes, activation="linear", name="logits"))
     model = Sequential(layers, name="softmax_classifier", seed=rng, dtype="float32")
     optimizer = optimizers.get(optimizer_name)
@@ -165,6 +172,21 @@ def build_network(
     model.compile(optimizer=optimizer, loss=losses.SparseCategoricalCrossentropy(from_logits=True))
     model.build((None, n_features))
     return model
+
+
+def set_weight_penalty(model: Sequential, alpha: float, batch_size: int) -> None:
+    """Put MLPClassifier's L2 penalty on every kernel: ``alpha / (2 * batch_size) * sum(kernel ** 2)`` per step.
+
+    scikit-learn adds ``0.5 * alpha * sum(W ** 2) / n`` to the mean loss of a
+    batch of ``n`` samples; with logitnet's :func:`~logitnet.regularizers.l2`
+    that is ``l2(alpha / (2 * batch_size))`` (full batches). ``alpha=0``
+    removes the penalty.
+    """
+    from .regularizers import L2
+
+    for layer in model.layers:
+        if isinstance(layer, Dense):
+            layer.kernel_regularizer = L2(alpha / (2.0 * batch_size)) if alpha > 0 else None
 
 
 def export_network(model: Sequential) -> dict[str, Any]:

@@ -536,7 +536,7 @@ class BackupAndRestore(Callback):
                 f"The backup {self._path} does not fit this model ({exc}). Delete it, or use another backup_dir."
             ) from None
         if saved.optimizer is not None and saved.optimizer.built:
-            model.optimizer.build([w for layer in model.layers if layer.trainable for w in layer.params.values()])
+            model.optimizer.build(model._trainable_pairs()[0])
             model.optimizer.set_state(saved.optimizer.get_state())
         if type(saved._rng.bit_generator) is type(model._rng.bit_generator):
             model._rng.bit_generator.state = saved._rng.bit_generator.state
@@ -613,3 +613,9 @@ class LambdaCallback(Callback):
                 if not callable(fn):
                     raise TypeError(f"Argument `{hook}` must be callable. Received: {fn!r}")
                 setattr(self, hook, fn)
+
+
+# The learning-rate callbacks live in their own module (they build on Callback and EarlyStopping's mode logic above).
+from ._lr_callbacks import LearningRateScheduler, ReduceLROnPlateau  # noqa: E402
+
+__all__ += ["LearningRateScheduler", "ReduceLROnPlateau"]

@@ -45,6 +45,14 @@ def _as_array(value: ArrayLike, name: str) -> np.ndarray:
         ) from None
 
 
+def _all_finite(arr: np.ndarray) -> bool:
+    """Whether a 2-D array holds no NaN or infinity, checked over blocks of rows (no full-size mask)."""
+    if arr.nbytes <= outofcore.BLOCK_BYTES:
+        return bool(np.isfinite(arr).all())
+    step = max(1, outofcore.BLOCK_BYTES // (arr.shape[1] * arr.itemsize))
+    return all(np.isfinite(arr[a:a + step]).all() for a in range(0, len(arr), step))
+
+
 def _first_nonfinite(arr: np.ndarray) -> tuple:
     bad = np.argwhere(~np.isfinite(arr))[0]
     return tuple(int(i) for i in bad)
@@ -129,7 +137,7 @@ def check_features(
     _check_layout(arr.dtype.kind, arr.shape, arr.dtype, name, n_features)
     with np.errstate(over="ignore"):  # overflow to inf is reported below
         converted = np.ascontiguousarray(arr, dtype=dtype)
-    if converted.size and not np.isfinite(converted).all():
+    if converted.size and not _all_finite(converted):
         row, col = _first_nonfinite(converted)
         raise _nonfinite_error(name, row, col, arr[row, col], dtype)
     return converted

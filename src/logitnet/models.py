@@ -38,7 +38,7 @@ from . import metrics as metrics_module
 from . import optimizers as optimizers_module
 from ._validation import check_int
 from .exceptions import NotCompiledError
-from .layers import Layer
+from .layers import InputLayer, Layer
 from .utils import make_rng, unique_name
 
 __all__ = ["Sequential", "load_model"]
@@ -105,6 +105,8 @@ class Sequential:
         self.stop_training = False
         self._initial_epoch: Optional[int] = None  # set by BackupAndRestore.on_train_begin to resume
         self.history: Optional[callbacks_module.History] = None
+        self._input_layer: Optional[InputLayer] = None
+        self._penalties: list = []  # (weight, grad, regularizer) of the trainable regularized weights, set by fit
         if layers is not None:
             if isinstance(layers, Layer):
                 layers = [layers]
@@ -118,7 +120,19 @@ class Sequential:
         return list(self._layers)
 
     def add(self, layer: Layer) -> None:
-        """Append a layer; names must be unique within the model."""
+        """Append a layer; names must be unique within the model.
+
+        An :func:`~logitnet.layers.Input` (or a first layer given
+        ``input_shape``) makes the model build as soon as it has a layer.
+        """
+        if isinstance(layer, InputLayer):
+            if self._layers or self._input_layer is not None:
+                raise ValueError(
+                    "An `Input` can only be the first element of a Sequential model. Received it after: "
+                    f"{[existing.name for existing in self._layers] or [self._input_layer.name]}"
+                )
+            self._input_layer = layer
+            return
         if not isinstance(layer, Layer):
             raise TypeError(
                 "Only instances of `logitnet.layers.Layer` can be added to a Sequential model. "
@@ -131,7 +145,10 @@ class Sequential:
                 "to pass a unique name."
             )
         self._layers.append(layer)
-        if self.built:
+        declared = self._input_layer.shape if self._input_layer is not None else layer._build_input_shape
+        if not self.built and len(self._layers) == 1 and declared is not None:
+            self.build(declared)
+        elif self.built:
             shape: tuple = (None, self.input_dim)
             for previous in self._layers[:-1]:
                 shape = previous.compute_output_shape(shape)
@@ -167,29 +184,37 @@ class Sequential:
         self._pack_weights()
 
     def _pack_weights(self) -> None:
-        """Move all weights, and all gradient buffers, into one flat array each.
+        """Move the weights that have gradients, and their gradient buffers, into one flat array each.
 
         Each layer's ``params[name]`` and ``grads[name]`` become views into
         them, so the optimizer can update every weight with one set of array
-        operations per step (see :func:`logitnet.optimizers.flat_span`).
+        operations per step (see :func:`logitnet.optimizers.flat_span`). The
+        weights without gradients (moving statistics) go into a second buffer.
         """
-        entries = [(layer, key) for layer in self._layers for key in layer.params]
-        size = sum(layer.params[key].size for layer, key in entries)
-        weights = np.empty(size, dtype=self.dtype)
-        grads = np.zeros(size, dtype=self.dtype)
-        start = 0
-        for layer, key in entries:
-            shape = layer.params[key].shape
-            stop = start + layer.params[key].size
-            view = weights[start:stop].reshape(shape)
-            view[...] = layer.params[key]
-            layer.params[key] = view
-            layer.grads[key] = grads[start:stop].reshape(shape)
-            start = stop
+        with_grads = [(layer, key) for layer in self._layers for key in layer.grads]
+        others = [(layer, key) for layer in self._layers for key in layer.params if key not in layer.grads]
+        for entries, gradients in ((with_grads, True), (others, False)):
+            size = sum(layer.params[key].size for layer, key in entries)
+            weights = np.empty(size, dtype=self.dtype)
+            grads = np.zeros(size, dtype=self.dtype) if gradients else None
+            start = 0
+            for layer, key in entries:
+                shape = layer.params[key].shape
+                stop = start + layer.params[key].size
+                view = weights[start:stop].reshape(shape)
+                view[...] = layer.params[key]
+                layer.params[key] = view
+                if gradients:
+                    layer.grads[key] = grads[start:stop].reshape(shape)
+                start = stop
 
     @property
     def n_outputs(self) -> int:
-        return self._layers[-1].compute_output_shape((None, self.input_dim or 1))[-1]
+        """Width of the model's output (the last layer that sets a width, e.g. a Dense's ``units``)."""
+        shape: tuple = (None, self.input_dim or 1)
+        for layer in self._layers:
+            shape = layer.compute_output_shape(shape)
+        return int(shape[-1])
 
     # ------------------------------------------------------------------ weights
     def _weight_arrays(self) -> list[NDArray[np.floating]]:
@@ -205,7 +230,32 @@ class Sequential:
 
     @property
     def weights(self) -> list[NDArray[np.floating]]:
+        """All weights (live arrays), layer by layer in Keras's order."""
         return self._weight_arrays()
+
+    @property
+    def trainable_weights(self) -> list[NDArray[np.floating]]:
+        """The weights the optimizer updates."""
+        return [w for layer in self._layers for w in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self) -> list[NDArray[np.floating]]:
+        """Moving statistics, and the weights of frozen layers."""
+        return [w for layer in self._layers for w in layer.non_trainable_weights]
+
+    def _trainable_pairs(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """``(params, grads)``: the trainable weights and their gradient buffers, in order."""
+        keys = [(layer, k) for layer in self._layers if layer.trainable for k in layer.grads]
+        return [layer.params[k] for layer, k in keys], [layer.grads[k] for layer, k in keys]
+
+    @property
+    def losses(self) -> list[float]:
+        """The weight penalties of the trainable regularized weights (Keras's ``model.losses``), as floats."""
+        return [reg(layer.params[key]) for layer in self._layers if layer.trainable
+                for key, reg in layer.regularizers()]
+
+    def _regularization_loss(self) -> float:
+        return float(sum(self.losses))
 
     def count_params(self) -> int:
         """Number of weights in the model (raises before the model is built)."""
@@ -348,12 +398,18 @@ class Sequential:
     def _train_step(self, xb, yb, wb, fused: bool, params: list, grads: list, trainable_from: int):
         out = self._forward(xb, training=True, logits=fused)
         loss, grad = self.loss.loss_and_grad(yb, out, wb, from_logits=True if fused else None)
+        penalties = self._penalties
+        if penalties:  # Keras adds the penalties, at the weights before the update, to the loss
+            for w, _, reg in penalties:
+                loss += reg(w)
         if not isfinite(loss):  # never apply a non-finite step; fit stops (see logitnet.training)
             self.stop_training = True
             return loss, out
         layers = self._layers
         for i in range(len(layers) - 1, trainable_from - 1, -1):
             grad = layers[i].backward(grad, need_input_grad=i > trainable_from)
+        for w, g, reg in penalties:
+            reg.add_gradient(w, g)
         self.optimizer.apply(params, grads)
         return loss, out
 
@@ -497,12 +553,14 @@ class Sequential:
         for m in metric_objs:
             m.reset_state()
         total, seen = 0.0, 0
+        penalty = self._regularization_loss()
         n = len(x)
         steps = -(-n // batch_size)
         for step in range(steps):
             sl = slice(step * batch_size, (step + 1) * batch_size)
             out = self._forward(x[sl], training=False, logits=fused)
             loss, _ = self.loss.loss_and_grad(y[sl], out, None if sw is None else sw[sl], from_logits=True if fused else None)
+            loss += penalty
             b = len(out)
             total += loss * b
             seen += b

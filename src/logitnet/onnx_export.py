@@ -54,7 +54,8 @@ def _require_onnx() -> Any:
 
 def logits_are_preactivation(model: Any) -> bool:
     """Whether the model's logits are its last layer's pre-activation (linear, softmax or sigmoid output)."""
-    return model.layers[-1].activation.name in _FUSED
+    activation = getattr(model.layers[-1], "activation", None)
+    return activation is None or activation.name in _FUSED
 
 
 class _Graph:
@@ -165,7 +166,7 @@ def _activation(g: _Graph, activation: Any, x: str, hint: str) -> str:
 
 # --------------------------------------------------------------------------- the graph
 def _check_model(model: Any) -> None:
-    from .layers import Dense
+    from .layers import BatchNormalization, Dense, Dropout
     from ._schema import builtin_activation
 
     if not model.built:
@@ -174,8 +175,12 @@ def _check_model(model: Any) -> None:
             "Call `model.build((None, n_features))` or train it first."
         )
     for layer in model.layers:
+        if type(layer) in (Dropout, BatchNormalization):
+            continue
         if type(layer) is not Dense:
-            raise ValueError(f"Cannot export layer {layer!r} to ONNX: only Dense layers are supported.")
+            raise ValueError(
+                f"Cannot export layer {layer!r} to ONNX: only Dense, Dropout and BatchNormalization layers are supported."
+            )
         try:
             builtin_activation(layer)
         except ValueError:
@@ -200,7 +205,18 @@ def _standardize(g: _Graph, x: str, n: int, mean: Optional[ArrayLike], scale: Op
     return x
 
 
-def _dense(g: _Graph, layer: Any, x: str, apply_activation: bool) -> str:
+def _layer(g: _Graph, layer: Any, x: str, apply_activation: bool) -> str:
+    """The inference-mode graph of one layer: Dropout is the identity, BatchNormalization one Mul and one Add."""
+    name = type(layer).__name__
+    if name == "Dropout":
+        return x
+    if name == "BatchNormalization":
+        params = {k: v.astype(np.float64) for k, v in layer.params.items()}
+        inv = 1.0 / np.sqrt(params["moving_variance"] + layer.epsilon)
+        scale = inv * params["gamma"] if layer.scale else inv
+        offset = params.get("beta", 0.0) - params["moving_mean"] * scale
+        x = g.op("Mul", [x, g.const(f"{layer.name}/scale", scale)], layer.name)
+        return g.op("Add", [x, g.const(f"{layer.name}/offset", offset)], layer.name)
     kernel = g.const(f"{layer.name}/kernel", layer.params["kernel"])
     if layer.use_bias:
         z = g.op("Gemm", [x, kernel, g.const(f"{layer.name}/bias", layer.params["bias"])], layer.name)
@@ -228,8 +244,8 @@ def to_onnx(
     x = _standardize(g, "input", n_features, input_mean, input_scale)
     layers = model.layers
     for layer in layers[:-1]:
-        x = _dense(g, layer, x, apply_activation=True)
-    logits = _dense(g, layers[-1], x, apply_activation=not logits_are_preactivation(model))
+        x = _layer(g, layer, x, apply_activation=True)
+    logits = _layer(g, layers[-1], x, apply_activation=not logits_are_preactivation(model))
     outputs = [helper.make_tensor_value_info("probabilities", tensor.FLOAT, ["batch", n_classes])]
     g.op("Softmax", [logits], "probabilities", output="probabilities", axis=1)
     if include_logits:
@@ -268,7 +284,9 @@ def export_onnx(
     Parameters
     ----------
     model : Sequential
-        Built, made of Dense layers with built-in activations. float64
+        Built, made of Dense layers with built-in activations, Dropout
+        (the identity in inference) and BatchNormalization (its moving
+        statistics folded into one scale and offset). float64
         models are exported in float32.
     filepath : str, os.PathLike or binary file object
         Written atomically when a path.

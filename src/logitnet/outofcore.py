@@ -15,6 +15,10 @@ input is wrapped in a :class:`RowSource` and never loaded whole:
   same data in memory;
 - ``validation_split`` takes a view of the last rows (nothing is copied).
 
+A large in-memory input is not copied whole each epoch either:
+:class:`PermutedChunks` gathers the epoch's rows a chunk at a time into one
+buffer (see :mod:`logitnet.training`).
+
 An ``np.memmap`` of a file (modes ``"r"``, ``"r+"``, ``"w+"``, rows stored
 contiguously) is read through the file (``os.preadv``), not through its
 mapping: pages touched through a mapping stay resident in the process (on
@@ -40,7 +44,7 @@ from typing import Any, Iterator, Optional
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["is_streamable", "RowSource", "PermutedRows", "BLOCK_BYTES"]
+__all__ = ["is_streamable", "RowSource", "PermutedRows", "PermutedChunks", "BLOCK_BYTES"]
 
 BLOCK_BYTES = 1 << 22  # about 4 MB of input per block in checks and statistics
 
@@ -235,3 +239,52 @@ class PermutedRows:
         out = np.empty_like(rows)
         out[sorter] = rows
         return out
+
+
+class PermutedChunks:
+    """Rows of an in-memory array in the order ``order``, gathered a chunk at a time into one reused buffer.
+
+    ``chunks[a:b]`` equals ``array[order][a:b]`` without the full permuted
+    copy: the buffer holds rows ``order[first:first + chunk_rows]`` for a
+    ``first`` that is a multiple of ``chunk_rows``, and a slice inside that
+    chunk is a view of it (valid until a slice of another chunk is asked
+    for). A slice that crosses a chunk boundary is gathered into a new array.
+    The buffer is allocated once; :meth:`reorder` starts a new epoch.
+
+    Parameters
+    ----------
+    array : ndarray of shape (n_rows, ...)
+    chunk_rows : int
+        Rows per chunk (a multiple of the batch size keeps every batch in one chunk).
+    """
+
+    def __init__(self, array: np.ndarray, chunk_rows: int) -> None:
+        self.array = array
+        self.shape = array.shape
+        self.chunk_rows = chunk_rows
+        self.order: NDArray[np.intp] = np.arange(0, dtype=np.intp)
+        self._buffer = np.empty((min(chunk_rows, len(array)),) + array.shape[1:], dtype=array.dtype)
+        self._first = -1  # the chunk the buffer holds (-1: none)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def reorder(self, order: NDArray[np.intp]) -> "PermutedChunks":
+        """Read the rows in ``order`` (a permutation of ``range(n_rows)``) from now on."""
+        self.order = order
+        self._first = -1
+        return self
+
+    def __getitem__(self, key: slice) -> np.ndarray:
+        start, stop, _ = key.indices(self.shape[0])
+        if stop <= start:
+            return self._buffer[:0]
+        first = start - start % self.chunk_rows
+        if stop > first + self.chunk_rows:  # crosses into the next chunk
+            return self.array[self.order[start:stop]]
+        if first != self._first:
+            rows = self.order[first:first + self.chunk_rows]
+            # mode="clip" writes straight into the buffer ("raise" would gather into a temporary first)
+            np.take(self.array, rows, axis=0, out=self._buffer[:len(rows)], mode="clip")
+            self._first = first
+        return self._buffer[start - first:stop - first]

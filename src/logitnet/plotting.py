@@ -93,15 +93,9 @@ def _sequential_logits(model: Any, X: NDArray[np.floating]) -> tuple[NDArray[np.
     """The last layer's logits (pre-activation), shape (n_samples, n_outputs), and its activation's name."""
     if not model.built:
         raise ValueError(f"Model '{model.name}' has not been trained (built) yet; call `fit()` before plotting it.")
-    *hidden, last = model.layers
-    activation = getattr(getattr(last, "activation", None), "name", "linear")
-    strip = activation in ("softmax", "sigmoid")  # their logits are the last layer's pre-activation
-    chunks = []
-    for start in range(0, len(X), 16384):
-        out = X[start:start + 16384]
-        for layer in hidden:
-            out = layer.forward(out, training=False)
-        chunks.append(last.forward(out, training=False, apply_activation=False) if strip else last.forward(out))
+    activation = getattr(getattr(model.layers[-1], "activation", None), "name", "linear")
+    fused = model._fused_output()  # softmax/sigmoid: the logits are the last layer's pre-activation
+    chunks = [model._forward(X[start:start + 16384], training=False, logits=fused) for start in range(0, len(X), 16384)]
     return np.concatenate(chunks), activation
 
 

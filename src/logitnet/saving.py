@@ -8,11 +8,13 @@ specification.
 
 Loading is safe for untrusted files: nothing is unpickled, imported or
 executed. Classes are looked up by name in fixed allow-lists of logitnet's
-built-ins (``Dense``; the two cross-entropies; SGD, Adam, AdamW, RMSprop;
-the accuracies; the built-in activations and initializers). Every array is
-checked against the shape and dtype the architecture implies before it is
-read. Any problem raises :class:`~logitnet.exceptions.ModelFileError` (a
-ValueError) naming the file and the problem.
+built-ins (``Dense``, ``Dropout``, ``BatchNormalization``; the regularizers
+L1, L2, L1L2; the two cross-entropies; SGD, Adam, AdamW, RMSprop and the four
+learning-rate schedules; the accuracies; the built-in activations and
+initializers). Every array is checked against the shape and dtype the
+architecture implies before it is read. Any problem raises
+:class:`~logitnet.exceptions.ModelFileError` (a ValueError) naming the file
+and the problem.
 
 Saving is atomic: a temporary file in the same directory is written,
 fsynced and renamed over the target, so an interrupted save leaves the
@@ -36,10 +38,14 @@ from ._schema import (
     EXTENSION,
     FORMAT_NAME,
     FORMAT_VERSION,
+    LAYER_INITIALIZERS,
+    LAYERS,
     LOSSES,
     MAX_LAYERS,
     METRICS,
     OPTIMIZERS,
+    REGULARIZERS,
+    SCHEDULES,
     WEIGHTS_EXTENSION,
     array_entry,
     builtin_activation,
@@ -47,6 +53,7 @@ from ._schema import (
     check_metadata,
     expected_weights,
     parse_compile,
+    parse_layer_rngs,
     parse_model,
     parse_rng,
     read_weights,
@@ -55,7 +62,7 @@ from ._schema import (
     unsaveable,
 )
 from .exceptions import ModelFileError
-from .layers import Dense
+from .layers import Dropout, Layer
 from .models import Sequential
 
 __all__ = [
@@ -87,11 +94,18 @@ def _check_extension(filepath: Any, extension: str, what: str) -> None:
         )
 
 
+def _object_config(obj: Any, allowed: dict, what: str) -> dict:
+    if allowed.get(type(obj).__name__) is not type(obj):
+        raise unsaveable(what, obj)
+    return {"class_name": type(obj).__name__, "config": obj.get_config()}
+
+
 def _layer_config(layer: Any) -> dict:
-    if type(layer) is not Dense:
+    class_name = type(layer).__name__
+    if LAYERS.get(class_name) is not type(layer):
         raise unsaveable("the layer", layer)
-    builtin_activation(layer)
-    for attr in ("kernel_initializer", "bias_initializer"):
+    config = layer.get_config()
+    for attr in LAYER_INITIALIZERS[class_name]:
         init = getattr(layer, attr)
         try:
             same = type(initializers.get(init.name)) is type(init)
@@ -99,7 +113,15 @@ def _layer_config(layer: Any) -> dict:
             same = False
         if not same:
             raise unsaveable(f"the {attr} of layer '{layer.name}'", init)
-    return {"class_name": "Dense", "config": layer.get_config()}
+    if class_name == "Dense":
+        builtin_activation(layer)
+        for attr in ("kernel_regularizer", "bias_regularizer"):
+            reg = getattr(layer, attr)
+            if reg is None:  # absent means none: a file without regularizers is as before they existed
+                config.pop(attr, None)
+            else:
+                config[attr] = _object_config(reg, REGULARIZERS, f"the {attr} of layer '{layer.name}'")
+    return {"class_name": class_name, "config": config}
 
 
 def _model_config(model: Sequential) -> dict:
@@ -116,10 +138,12 @@ def _model_config(model: Sequential) -> dict:
     }
 
 
-def _object_config(obj: Any, allowed: dict, what: str) -> dict:
-    if allowed.get(type(obj).__name__) is not type(obj):
-        raise unsaveable(what, obj)
-    return {"class_name": type(obj).__name__, "config": obj.get_config()}
+def _optimizer_config(optimizer: Any) -> dict:
+    entry = _object_config(optimizer, OPTIMIZERS, "the optimizer")
+    schedule = getattr(optimizer, "_schedule", None)
+    if schedule is not None:
+        entry["config"]["learning_rate"] = _object_config(schedule, SCHEDULES, "the learning-rate schedule")
+    return entry
 
 
 def _compile_config(model: Sequential) -> Optional[dict]:
@@ -136,7 +160,7 @@ def _compile_config(model: Sequential) -> Optional[dict]:
         else:
             metric_ids.append(_object_config(m, METRICS, "the metric"))
     return {
-        "optimizer": _object_config(model.optimizer, OPTIMIZERS, "the optimizer"),
+        "optimizer": _optimizer_config(model.optimizer),
         "loss": _object_config(model.loss, LOSSES, "the loss"),
         "metrics": metric_ids,
     }
@@ -152,7 +176,7 @@ def _weight_entries(model: Sequential) -> list[tuple[dict, np.ndarray]]:
 
 def _trainable_params(model: Sequential) -> list[np.ndarray]:
     """The parameter list ``fit`` hands the optimizer (its state is indexed by it)."""
-    return [w for layer in model.layers if layer.trainable for w in layer.params.values()]
+    return model._trainable_pairs()[0]
 
 
 def _optimizer_entries(model: Sequential) -> Optional[list[tuple[dict, np.ndarray]]]:
@@ -181,8 +205,8 @@ def _optimizer_entries(model: Sequential) -> Optional[list[tuple[dict, np.ndarra
     return [({"key": key, "shape": list(a.shape), "dtype": a.dtype.name}, a) for key, a in state.items()]
 
 
-def _rng_config(model: Sequential) -> Optional[dict]:
-    state = model._rng.bit_generator.state
+def _rng_config(rng: np.random.Generator) -> Optional[dict]:
+    state = rng.bit_generator.state
     if state.get("bit_generator") not in BIT_GENERATORS:
         return None  # e.g. a user's MT19937 generator: training resumes with fresh shuffles
     return {
@@ -192,6 +216,17 @@ def _rng_config(model: Sequential) -> Optional[dict]:
         "has_uint32": int(state["has_uint32"]),
         "uinteger": int(state["uinteger"]),
     }
+
+
+def _layer_rng_configs(model: Sequential) -> dict:
+    """The generator states of the layers that have their own (a Dropout given a ``seed``)."""
+    states = {}
+    for layer in model.layers:
+        rng = getattr(layer, "_rng", None) if isinstance(layer, Dropout) and layer.seed is not None else None
+        entry = None if rng is None else _rng_config(rng)
+        if entry is not None:
+            states[layer.name] = entry
+    return states
 
 
 def _metadata(kind: str) -> dict:
@@ -252,9 +287,10 @@ def save_model(
     overwrite : bool, default True
         If False, an existing file raises FileExistsError.
     include_optimizer : bool, default True
-        Also store the optimizer state (slots, ``iterations``) and the model's
-        shuffling generator, so that ``fit`` on the loaded model continues
-        exactly as the original would have.
+        Also store the optimizer state (slots, ``iterations``), the model's
+        generator (shuffles, dropout masks) and those of Dropout layers given
+        a ``seed``, so that ``fit`` on the loaded model continues exactly as
+        the original would have.
     metadata : dict, optional
         Extra JSON-serialisable information (e.g. label names), returned by
         :func:`read_metadata` as ``"user_metadata"``.
@@ -271,7 +307,10 @@ def save_model(
     config: dict[str, Any] = {"model": _model_config(model), "compile": _compile_config(model)}
     weights = _weight_entries(model) if model.built else []
     opt_entries = _optimizer_entries(model) if include_optimizer and model.compiled else None
-    config["rng_state"] = _rng_config(model) if include_optimizer else None
+    config["rng_state"] = _rng_config(model._rng) if include_optimizer else None
+    layer_rngs = _layer_rng_configs(model) if include_optimizer else {}
+    if layer_rngs:  # written only when there are some: other files are as before this key existed
+        config["layer_rng_states"] = layer_rngs
     if metadata is not None:
         try:
             json.dumps(metadata, allow_nan=False)
@@ -304,19 +343,23 @@ def save_weights(model: Sequential, filepath: PathOrFile, overwrite: bool = True
 
 # =========================================================================== loading: assembly
 def _assemble(
-    name: str, dtype: str, input_dim: Optional[int], layers: list[Dense], arrays: list, rng: Any
+    name: str, dtype: str, input_dim: Optional[int], layers: list[Layer], arrays: list, rng: Any, layer_rngs: dict
 ) -> Sequential:
     if input_dim is not None:
         scratch = np.random.default_rng(0)  # the initial values are overwritten; the model's generator is untouched
         shape: tuple = (None, input_dim)
         for layer in layers:
-            layer.build(shape, rng=scratch, dtype=dtype)
+            if not isinstance(layer, Dropout):  # a Dropout keeps the generator it is built with: the model's
+                layer.build(shape, rng=scratch, dtype=dtype)
             shape = layer.compute_output_shape(shape)
     model = Sequential(layers, name=name, seed=rng, dtype=dtype)
     if input_dim is not None:
         model.build((None, input_dim))
         for target, value in zip(model.weights, arrays):
             np.copyto(target, value)  # as saved, non-finite values included
+    for layer in layers:
+        if layer.name in layer_rngs:
+            layer._rng = layer_rngs[layer.name]
     return model
 
 
@@ -366,7 +409,8 @@ def _load(filepath: PathOrFile, compile: bool) -> Sequential:
         )
         require(reader, not entries or input_dim is not None, "config.json has an optimizer state but no weights")
         rng = parse_rng(reader, config.get("rng_state"))
-        model = _assemble(name, dtype, input_dim, layers, arrays, rng)
+        layer_rngs = parse_layer_rngs(reader, config.get("layer_rng_states"), layers)
+        model = _assemble(name, dtype, input_dim, layers, arrays, rng, layer_rngs)
         if compile and compile_entry is not None:
             optimizer, loss, metric_ids = parse_compile(reader, compile_entry)
             with warnings.catch_warnings():
@@ -408,7 +452,8 @@ def load_model(filepath: PathOrFile, compile: bool = True) -> Sequential:
 def load_weights(model: Sequential, filepath: PathOrFile) -> None:
     """Copy the weights stored in a weights file or a model file into ``model``, by position.
 
-    An unbuilt model is first built for the stored first kernel's input width.
+    An unbuilt model is first built for the input width of the stored first
+    weight (a kernel's rows, or a BatchNormalization weight's length).
 
     Raises
     ------
@@ -421,7 +466,7 @@ def load_weights(model: Sequential, filepath: PathOrFile) -> None:
         meta = check_metadata(reader)
         config = check_config(reader, meta["kind"])
         arrays = read_weights(reader, config["weights"])
-    if not model.built and arrays and arrays[0].ndim == 2 and arrays[0].shape[0] >= 1:
+    if not model.built and arrays and arrays[0].ndim in (1, 2) and arrays[0].shape[0] >= 1:
         model.build((None, arrays[0].shape[0]))
     targets = model.weights if model.built else []
     if len(arrays) != len(targets):

@@ -42,6 +42,7 @@ from ._sklearn_utils import (
     class_weight_vector,
     encode_labels,
     export_network,
+    set_weight_penalty,
     extend_history,
     import_network,
     make_generator,
@@ -78,6 +79,15 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         :meth:`fit` only.
     validation_fraction : float, default 0.1
     patience : int, default 10
+    dropout : float in [0, 1), default 0.0
+        Dropout rate after each hidden layer (:class:`logitnet.layers.Dropout`):
+        a random fraction of the hidden units is zeroed in each training step,
+        which regularises oversized networks. Inference is unaffected.
+    alpha : float, default 0.0
+        L2 penalty on the weights (not the biases), with MLPClassifier's
+        meaning: ``0.5 * alpha * sum(W ** 2) / batch_size`` is added to each
+        batch's loss, i.e. :func:`logitnet.regularizers.l2` with factor
+        ``alpha / (2 * batch_size)`` on every kernel.
     class_weight : dict, "balanced" or None, default None
         ``{label: weight}`` (labels absent from the dict weigh 1), or
         ``"balanced"``: ``n_samples / (n_classes * count of the class)``,
@@ -141,6 +151,8 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
         patience: int = 10,
+        dropout: float = 0.0,
+        alpha: float = 0.0,
         class_weight: Union[dict, str, None] = None,
         warm_start: bool = False,
         random_state: Any = None,
@@ -155,6 +167,8 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience
+        self.dropout = dropout
+        self.alpha = alpha
         self.class_weight = class_weight
         self.warm_start = warm_start
         self.random_state = random_state
@@ -177,7 +191,7 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         self
         """
         hp = check_hyperparameters(self)
-        config = (hp["hidden_layer_sizes"], hp["activation"], hp["optimizer"])
+        config = (hp["hidden_layer_sizes"], hp["activation"], hp["optimizer"], hp["dropout"])
         continuing = hp["warm_start"] and hasattr(self, "model_")
         if continuing:
             self._check_same_network(config)
@@ -230,7 +244,7 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
                 "data's. Compute the weights once, e.g. sklearn.utils.class_weight.compute_class_weight("
                 "'balanced', classes=classes, y=a_large_sample_of_y), and pass them as a dict."
             )
-        config = (hp["hidden_layer_sizes"], hp["activation"], hp["optimizer"])
+        config = (hp["hidden_layer_sizes"], hp["activation"], hp["optimizer"], hp["dropout"])
         first = not hasattr(self, "model_")
         if first:
             if classes is None:
@@ -278,7 +292,7 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
 
     def _check_same_network(self, config: tuple) -> None:
         if config != self._network_config:
-            names = ("hidden_layer_sizes", "activation", "optimizer")
+            names = ("hidden_layer_sizes", "activation", "optimizer", "dropout")
             was = ", ".join(f"{n}={v!r}" for n, v in zip(names, self._network_config))
             now = ", ".join(f"{n}={v!r}" for n, v in zip(names, config))
             raise ValueError(
@@ -290,6 +304,7 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
     def _train(self, X: np.ndarray, y_index: np.ndarray, weights: Optional[np.ndarray], hp: dict,
                epochs: int, early_stopping: bool) -> None:
         callbacks, validation_data = [], None
+        set_weight_penalty(self.model_, hp["alpha"], hp["batch_size"])
         if early_stopping:
             X, y_index, weights, validation_data = self._split(X, y_index, weights, hp["validation_fraction"])
             callbacks = [EarlyStopping(monitor="val_loss", patience=hp["patience"], restore_best_weights=True)]

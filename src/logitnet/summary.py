@@ -83,8 +83,8 @@ def print_summary(model: Any, line_length: Optional[int] = None, print_fn: Optio
             table.add_row(f"{layer.name} ({type(layer).__name__})", "?", "0 (unbuilt)")
 
     itemsize = model.dtype.itemsize
-    trainable = sum(w.size for layer in model.layers if layer.trainable for w in layer.params.values())
-    frozen = sum(w.size for layer in model.layers if not layer.trainable for w in layer.params.values())
+    trainable = sum(w.size for w in model.trainable_weights)
+    frozen = sum(w.size for w in model.non_trainable_weights)
     opt_params = model.optimizer.count_params() if model.optimizer is not None else 0
     total = trainable + frozen + opt_params
 

@@ -22,7 +22,6 @@ from typing import Any, Optional, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from .onnx_export import logits_are_preactivation
 from .ops import softmax
 
 __all__ = [
@@ -287,11 +286,7 @@ class TabularSpec:
 
 def _model_logits(model: Any, x: NDArray[np.floating]) -> NDArray[np.floating]:
     """What logitnet's losses treat as logits (see :func:`logitnet.onnx_export.logits_are_preactivation`)."""
-    h = np.ascontiguousarray(x, dtype=model.dtype)
-    layers = model.layers
-    for layer in layers[:-1]:
-        h = layer.forward(h)
-    return layers[-1].forward(h, apply_activation=not logits_are_preactivation(model))
+    return model._forward(np.ascontiguousarray(x, dtype=model.dtype), training=False, logits=model._fused_output())
 
 
 def class_probabilities(model: Any, x: NDArray[np.floating], batch_size: int = 65536) -> NDArray[np.floating]:

@@ -1,9 +1,12 @@
 """The training loop behind :meth:`Sequential.fit`, and what it does when training goes wrong.
 
-Each epoch draws one permutation from the model's generator (an in-memory
-input is shuffled whole; an out-of-core one is read batch by batch in the same
-order, see :mod:`logitnet.outofcore`), then runs one step per batch: forward,
-the fused loss and gradient, backward, the optimizer's in-place update.
+Each epoch draws one permutation from the model's generator (a small
+in-memory input is shuffled whole; one above ``CHUNKED_ABOVE`` bytes is
+gathered about ``CHUNK_BYTES`` of rows at a time into a buffer allocated once
+per fit, so no second full copy is made; an out-of-core one is read batch by
+batch; the batches are the same in all three cases, see
+:mod:`logitnet.outofcore`), then runs one step per batch: forward, the fused
+loss and gradient, backward, the optimizer's in-place update.
 
 **Divergence.** ``Sequential._train_step`` checks each step's loss (a Python
 float) before the update; a step whose loss is NaN or infinite is not applied
@@ -42,11 +45,13 @@ import numpy as np
 
 from . import diagnostics
 from .exceptions import DivergenceWarning
-from .outofcore import PermutedRows
+from .outofcore import PermutedChunks, PermutedRows
 
 __all__ = ["run_epochs", "StateGuard", "SigintDeferral"]
 
 _UPDATE_MODULE = "logitnet.optimizers"  # the weights change only inside Optimizer.apply
+CHUNKED_ABOVE = 1 << 24  # in-memory training data above this many bytes is shuffled chunk by chunk
+CHUNK_BYTES = 1 << 22  # about this many bytes of rows per chunk (a whole number of batches)
 
 
 def _buffers(arrays: list[np.ndarray]) -> list[np.ndarray]:
@@ -195,9 +200,10 @@ def run_epochs(
     """
     layers = model._layers
     fused = model._fused_output()
-    trainable_from = next((i for i, layer in enumerate(layers) if layer.trainable and layer.params), len(layers))
-    params = [w for layer in layers if layer.trainable for w in layer.params.values()]
-    grads = [layer.grads[k] for layer in layers if layer.trainable for k in layer.params]
+    trainable_from = next((i for i, layer in enumerate(layers) if layer.trainable and layer.grads), len(layers))
+    params, grads = model._trainable_pairs()
+    model._penalties = [(layer.params[k], layer.grads[k], reg) for layer in layers if layer.trainable
+                        for k, reg in layer.regularizers()]
     activation = layers[-1].activation if fused else None
     steps = -(-len(x) // batch_size)
     guard = StateGuard(model, params)
@@ -209,6 +215,7 @@ def run_epochs(
     epoch_logs: dict = {}
     diverged: Optional[str] = None
     epoch = initial_epoch
+    chunks = _epoch_chunks(x, y, sw, batch_size) if shuffle else None
     with deferral:
         try:
             cbs.on_train_begin()
@@ -217,7 +224,7 @@ def run_epochs(
                 for m in metric_objs:
                     m.reset_state()
                 cbs.on_epoch_begin(epoch)
-                xe, ye, we = _epoch_arrays(model, x, y, sw, shuffle)
+                xe, ye, we = _epoch_arrays(model, x, y, sw, shuffle, chunks)
                 guard.take()
                 guard.epoch = epoch
                 loss = 0.0
@@ -279,17 +286,41 @@ def run_epochs(
         warnings.warn(DivergenceWarning(diverged), stacklevel=3)
 
 
-def _epoch_arrays(model: Any, x: Any, y: np.ndarray, sw: Optional[np.ndarray], shuffle: bool) -> tuple:
+def _epoch_chunks(x: Any, y: np.ndarray, sw: Optional[np.ndarray], batch_size: int) -> Optional[tuple]:
+    """Chunked readers for ``(x, y, sw)`` (None for an out-of-core ``x`` or a missing ``sw``), made once per
+    fit; or None when the in-memory arrays total at most ``CHUNKED_ABOVE`` bytes (they are permuted whole).
+
+    A chunk holds a whole number of batches, about ``CHUNK_BYTES`` of rows.
+    """
+    arrays = [a if isinstance(a, np.ndarray) else None for a in (x, y, sw)]
+    size = sum(a.nbytes for a in arrays if a is not None)
+    if size <= CHUNKED_ABOVE:
+        return None
+    row_bytes = max(1, size // len(y))
+    chunk_rows = max(1, CHUNK_BYTES // (row_bytes * batch_size)) * batch_size
+    return tuple(None if a is None else PermutedChunks(a, chunk_rows) for a in arrays)
+
+
+def _epoch_arrays(model: Any, x: Any, y: np.ndarray, sw: Optional[np.ndarray], shuffle: bool,
+                  chunks: Optional[tuple] = None) -> tuple:
     """This epoch's inputs, labels and weights: in a fresh order from the model's generator if ``shuffle``.
 
-    An in-memory ``x`` is permuted whole; an out-of-core one is read batch by
-    batch in the same order (:class:`~logitnet.outofcore.PermutedRows`).
+    Small in-memory arrays are permuted whole; with ``chunks`` (from
+    :func:`_epoch_chunks`) they are gathered a chunk at a time into buffers
+    reused across epochs (:class:`~logitnet.outofcore.PermutedChunks`), so a
+    large input is never copied whole. An out-of-core ``x`` is read batch by
+    batch (:class:`~logitnet.outofcore.PermutedRows`). The batches are the
+    same either way.
     """
     if not shuffle:
         return x, y, sw
     order = model._rng.permutation(len(x))
-    xe = x[order] if isinstance(x, np.ndarray) else PermutedRows(x, order)
-    return xe, y[order], None if sw is None else sw[order]
+    if chunks is None:
+        xe = x[order] if isinstance(x, np.ndarray) else PermutedRows(x, order)
+        return xe, y[order], None if sw is None else sw[order]
+    xc, yc, wc = chunks
+    xe = PermutedRows(x, order) if xc is None else xc.reorder(order)
+    return xe, yc.reorder(order), None if wc is None else wc.reorder(order)
 
 
 def _divergence_message(model: Any, where: str, loss: float, how: str, xb: np.ndarray, y: np.ndarray,

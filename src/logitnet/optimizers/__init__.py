@@ -18,8 +18,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._validation import check_bool, check_real
+from . import schedules
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "get"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "get", "schedules"]
 
 Array = NDArray[np.floating]
 State = tuple[Optional[Array], ...]
@@ -101,9 +102,11 @@ class Optimizer:
 
     Parameters
     ----------
-    learning_rate : float
+    learning_rate : float or LearningRateSchedule
         Step size :math:`\eta \ge 0`. Stored rounded to float32, as in Keras, so ``0.001``
-        is stored as ``0.0010000000474974513``. Settable between steps.
+        is stored as ``0.0010000000474974513``. Settable between steps. A schedule from
+        :mod:`logitnet.optimizers.schedules` gives the rate of each step from the step
+        count (``iterations`` before the update); the rate is then not settable (Keras).
     weight_decay : float or None
         If set, each step first applies decoupled weight decay
         :math:`w \leftarrow w - w \lambda \eta` to every parameter, using its value
@@ -128,10 +131,17 @@ class Optimizer:
     _default_name = "optimizer"
     _slot_names: tuple[str, ...] = ()  # every possible slot, in Keras's creation order
 
-    def __init__(self, learning_rate: float = 0.001, *, weight_decay: Optional[float] = None,
+    def __init__(self, learning_rate: Union[float, schedules.LearningRateSchedule] = 0.001, *,
+                 weight_decay: Optional[float] = None,
                  clipnorm: Optional[float] = None, clipvalue: Optional[float] = None,
                  global_clipnorm: Optional[float] = None, name: Optional[str] = None) -> None:
-        self.learning_rate = learning_rate
+        self.iterations = 0
+        self._schedule: Optional[schedules.LearningRateSchedule] = None
+        if isinstance(learning_rate, schedules.LearningRateSchedule):
+            self._schedule = learning_rate
+            self._learning_rate = float(np.float32(learning_rate(0)))
+        else:
+            self.learning_rate = learning_rate
         if weight_decay is not None:
             weight_decay = check_real("weight_decay", weight_decay, 0.0,
                                        expected="a non-negative float or None")
@@ -147,7 +157,6 @@ class Optimizer:
         if name is not None and not isinstance(name, str):
             raise ValueError(f"Argument `name` must be a string or None. Received: name={name!r}")
         self.name = self._default_name if name is None else name
-        self.iterations = 0
         self.built = False
         self._slots: dict[str, list[Array]] = {}  # slot name -> one array per parameter
         self._state: list[State] = []  # per parameter: (scratch, *slots or None)
@@ -159,11 +168,24 @@ class Optimizer:
 
     @property
     def learning_rate(self) -> float:
-        """The learning rate: a Python float holding a float32 value. Settable."""
+        """The learning rate: a Python float holding a float32 value. Settable unless a schedule gives it.
+
+        With a schedule, the rate the next step will use: ``schedule(iterations)``.
+        """
+        if self._schedule is not None:
+            return float(np.float32(self._schedule(self.iterations)))
         return self._learning_rate
 
     @learning_rate.setter
     def learning_rate(self, value: float) -> None:
+        if getattr(self, "_schedule", None) is not None:
+            raise TypeError(
+                "This optimizer was created with a `LearningRateSchedule` object as its `learning_rate` constructor "
+                "argument, hence its learning rate is not settable. If you need the learning rate to be settable, "
+                "you should instantiate the optimizer with a float `learning_rate` argument.")
+        if isinstance(value, schedules.LearningRateSchedule):
+            raise TypeError("A `LearningRateSchedule` can only be given to the optimizer's constructor, as "
+                            f"`learning_rate=`. Received: learning_rate={value!r}")
         lr = check_real("learning_rate", value, 0.0, _FLOAT32_MAX,
                          expected="a non-negative float (float32 range)")
         self._learning_rate = float(np.float32(lr))
@@ -217,7 +239,7 @@ class Optimizer:
         if not self.built:
             return []
         return [np.array(self.iterations, dtype=np.int64),
-                np.array(self._learning_rate, dtype=np.float32)] + self._ordered_slots()
+                np.array(self.learning_rate, dtype=np.float32)] + self._ordered_slots()
 
     def count_params(self) -> int:
         """Number of scalars in :meth:`variables` (``2 + state sizes``); 0 before build."""
@@ -230,7 +252,7 @@ class Optimizer:
         ``i`` (e.g. ``"momentum.0"``, ``"velocity.0"``).
         """
         state = {"iterations": np.array(self.iterations, dtype=np.int64),
-                 "learning_rate": np.array(self._learning_rate, dtype=np.float32)}
+                 "learning_rate": np.array(self.learning_rate, dtype=np.float32)}
         for name in self._active_slots():
             for i, a in enumerate(self._slots.get(name, [])):
                 state[f"{name}.{i}"] = a.copy()
@@ -259,7 +281,8 @@ class Optimizer:
                                      f"Received: shape {value.shape}")
                 np.copyto(a, value)
         self.iterations = int(iterations)
-        self.learning_rate = float(np.asarray(state["learning_rate"]))
+        if self._schedule is None:
+            self.learning_rate = float(np.asarray(state["learning_rate"]))
 
     # ---------------------------------------------------------------- the step
     def apply(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
@@ -290,6 +313,8 @@ class Optimizer:
         elif n != len(self._state):
             raise ValueError(f"This optimizer was built for {len(self._state)} parameters. "
                              f"Received: {n} params")
+        if self._schedule is not None:
+            self._learning_rate = float(np.float32(self._schedule(self.iterations)))
         if self.clipnorm is not None:
             _clip_by_norm(grads, self.clipnorm)
         elif self.global_clipnorm is not None:
@@ -343,13 +368,19 @@ class Optimizer:
     # ---------------------------------------------------------------- config
     def get_config(self) -> dict[str, Any]:
         """Return the constructor arguments as a JSON-safe dict, in Keras's key order."""
-        return {"name": self.name, "learning_rate": self._learning_rate,
+        learning_rate: Any = self._learning_rate
+        if self._schedule is not None:
+            learning_rate = schedules.serialize(self._schedule)
+        return {"name": self.name, "learning_rate": learning_rate,
                 "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
                 "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Optimizer:
         """Create an optimizer (without state) from :meth:`get_config` output."""
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules.deserialize(config["learning_rate"])
         return cls(**config)
 
 
@@ -381,7 +412,7 @@ class SGD(Optimizer):
     _default_name = "SGD"
     _slot_names = ("momentum",)
 
-    def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0,
+    def __init__(self, learning_rate: Union[float, schedules.LearningRateSchedule] = 0.01, momentum: float = 0.0,
                  nesterov: bool = False, *, weight_decay: Optional[float] = None,
                  clipnorm: Optional[float] = None, clipvalue: Optional[float] = None,
                  global_clipnorm: Optional[float] = None, name: Optional[str] = None) -> None:
@@ -462,7 +493,7 @@ class Adam(Optimizer):
     _default_name = "adam"
     _slot_names = ("momentum", "velocity", "velocity_hat")
 
-    def __init__(self, learning_rate: float = 0.001, beta_1: float = 0.9,
+    def __init__(self, learning_rate: Union[float, schedules.LearningRateSchedule] = 0.001, beta_1: float = 0.9,
                  beta_2: float = 0.999, epsilon: float = 1e-7, amsgrad: bool = False, *,
                  weight_decay: Optional[float] = None, clipnorm: Optional[float] = None,
                  clipvalue: Optional[float] = None, global_clipnorm: Optional[float] = None,
@@ -542,7 +573,7 @@ class AdamW(Adam):
 
     _default_name = "adamw"
 
-    def __init__(self, learning_rate: float = 0.001, weight_decay: float = 0.004,
+    def __init__(self, learning_rate: Union[float, schedules.LearningRateSchedule] = 0.001, weight_decay: float = 0.004,
                  beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
                  amsgrad: bool = False, *, clipnorm: Optional[float] = None,
                  clipvalue: Optional[float] = None, global_clipnorm: Optional[float] = None,
@@ -596,7 +627,7 @@ class RMSprop(Optimizer):
     _default_name = "rmsprop"
     _slot_names = ("velocity", "momentum", "average_gradient")
 
-    def __init__(self, learning_rate: float = 0.001, rho: float = 0.9, momentum: float = 0.0,
+    def __init__(self, learning_rate: Union[float, schedules.LearningRateSchedule] = 0.001, rho: float = 0.9, momentum: float = 0.0,
                  epsilon: float = 1e-7, centered: bool = False, *,
                  weight_decay: Optional[float] = None, clipnorm: Optional[float] = None,
                  clipvalue: Optional[float] = None, global_clipnorm: Optional[float] = None,

@@ -84,12 +84,13 @@ def test_history_records_epoch_logs_and_params():
     assert history.model is model and model.history is history
 
 
-def test_history_standalone_sorts_keys_and_appends():
+def test_history_standalone_keeps_the_order_it_receives_and_appends():
+    # fit() sorts its own logs; keys a callback adds later (learning_rate) come last, as in Keras's History.
     h = History()
     h.on_train_begin()
     h.on_epoch_end(0, {"val_loss": 2.0, "loss": 1.0, "accuracy": 0.5})
     h.on_epoch_end(1, {"val_loss": 1.5, "loss": 0.5, "accuracy": 0.75})
-    assert list(h.history) == ["accuracy", "loss", "val_loss"]
+    assert list(h.history) == ["val_loss", "loss", "accuracy"]
     assert h.history == {"accuracy": [0.5, 0.75], "loss": [1.0, 0.5], "val_loss": [2.0, 1.5]}
     assert h.epoch == [0, 1]
 

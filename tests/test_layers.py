@@ -484,7 +484,7 @@ def _model_gradient(model, x, y, sw=None):
     params = [w for layer in model.layers for w in layer.params.values()]
     grads = [layer.grads[k] for layer in model.layers for k in layer.params]
     before = [p.copy() for p in params]
-    loss, _ = model._train_step(x, y, sw, fused, params, grads, 0)
+    loss, _ = model._train_step(x, y, sw, fused, lambda: model.optimizer.apply(params, grads), 0)
     grad = [b - p for b, p in zip(before, params)]
     model.set_weights(before)
     return loss, grad

@@ -593,3 +593,37 @@ def test_a_scheduled_learning_rate_is_not_settable_and_round_trips_through_confi
     clone = Adam.from_config(opt.get_config())
     assert clone.get_config() == opt.get_config()
     assert isinstance(clone._schedule, CosineDecay) and clone.learning_rate == opt.learning_rate
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Adam(0.01),
+        lambda: Adam(0.01, amsgrad=True, weight_decay=0.1),
+        lambda: SGD(0.1, momentum=0.9, nesterov=True),
+        lambda: RMSprop(0.01, centered=True, momentum=0.5),
+        lambda: AdamW(0.01),
+        lambda: Adam(0.01, clipnorm=0.5),
+        lambda: SGD(optimizers.schedules.ExponentialDecay(0.1, 3, 0.5)),
+    ],
+)
+def test_the_stepper_is_bit_identical_to_apply(make):
+    # Two copies of the same flat-packed parameters: one updated by apply(), one by the fit loop's stepper.
+    rng = np.random.default_rng(0)
+    runs = []
+    for _ in range(2):
+        flat, gflat = np.empty(10, np.float32), np.empty(10, np.float32)
+        params = [flat[:6].reshape(2, 3), flat[6:]]
+        grads = [gflat[:6].reshape(2, 3), gflat[6:]]
+        flat[...] = np.random.default_rng(1).standard_normal(10)
+        runs.append((make(), flat, gflat, params, grads))
+    (opt_a, flat_a, g_a, p_a, gr_a), (opt_b, flat_b, g_b, p_b, gr_b) = runs
+    step = opt_b.stepper(p_b, gr_b)
+    for _ in range(7):
+        g = rng.standard_normal(10).astype(np.float32)
+        g_a[...] = g
+        g_b[...] = g
+        opt_a.apply(p_a, gr_a)
+        step()
+        np.testing.assert_array_equal(flat_a, flat_b)
+    assert opt_a.iterations == opt_b.iterations == 7

@@ -145,7 +145,9 @@ class History(Callback):
     Attributes
     ----------
     history : dict of str to list of float
-        One list per log key (``loss``, metrics, ``val_`` metrics), keys sorted.
+        One list per log key in Keras's order: ``fit``'s own logs sorted
+        (``loss``, metrics, ``val_`` metrics), then keys callbacks add, such
+        as ``learning_rate``.
     epoch : list of int
         The epoch indices that ran.
     """
@@ -162,7 +164,6 @@ class History(Callback):
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
-        self.history = dict(sorted(self.history.items()))
         if self.model is not None:
             self.model.history = self
 

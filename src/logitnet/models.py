@@ -395,7 +395,8 @@ class Sequential:
             return layers[-1].forward(x, training, apply_activation=False)
         return layers[-1].forward(x, training)
 
-    def _train_step(self, xb, yb, wb, fused: bool, params: list, grads: list, trainable_from: int):
+    def _train_step(self, xb, yb, wb, fused: bool, update: Any, trainable_from: int):
+        """One step on a batch: forward, loss and gradient, backward, ``update()``; returns ``(loss, output)``."""
         out = self._forward(xb, training=True, logits=fused)
         loss, grad = self.loss.loss_and_grad(yb, out, wb, from_logits=True if fused else None)
         penalties = self._penalties
@@ -410,7 +411,7 @@ class Sequential:
             grad = layers[i].backward(grad, need_input_grad=i > trainable_from)
         for w, g, reg in penalties:
             reg.add_gradient(w, g)
-        self.optimizer.apply(params, grads)
+        update()
         return loss, out
 
     # ------------------------------------------------------------------ fit

@@ -70,7 +70,7 @@ def print_summary(model: Any, line_length: Optional[int] = None, print_fn: Optio
     widths = [bounds[0], bounds[1] - bounds[0], bounds[2] - bounds[1]]
 
     table = Table(box=box.HEAVY_HEAD, show_lines=True, width=width)
-    table.add_column("Layer (type)", width=widths[0], no_wrap=True)
+    table.add_column("Layer (type)", width=widths[0])  # long names wrap onto a second line, as in Keras
     table.add_column("Output Shape", width=widths[1], no_wrap=True)
     table.add_column("Param #", width=widths[2], justify="right", no_wrap=True)
 
@@ -79,22 +79,24 @@ def print_summary(model: Any, line_length: Optional[int] = None, print_fn: Optio
         if layer.built:
             shape = layer.compute_output_shape(shape)
             table.add_row(f"{layer.name} ({type(layer).__name__})", str(shape), f"{layer.count_params():,}")
-        else:
-            table.add_row(f"{layer.name} ({type(layer).__name__})", "?", "0 (unbuilt)")
+        else:  # Keras counts a layer without weights (Dropout) as built from the start
+            table.add_row(f"{layer.name} ({type(layer).__name__})", "?", "0" if layer.weightless else "0 (unbuilt)")
 
     itemsize = model.dtype.itemsize
     trainable = sum(w.size for w in model.trainable_weights)
     frozen = sum(w.size for w in model.non_trainable_weights)
     opt_params = model.optimizer.count_params() if model.optimizer is not None else 0
     total = trainable + frozen + opt_params
+    # Keras's byte counts: the optimizer's step counter is an int64 and its learning rate a float32.
+    opt_bytes = (opt_params - 2) * itemsize + 8 + 4 if opt_params else 0
 
     lines = [
-        f" Total params: {total:,} ({format_bytes(total * itemsize)})",
+        f" Total params: {total:,} ({format_bytes((trainable + frozen) * itemsize + opt_bytes)})",
         f" Trainable params: {trainable:,} ({format_bytes(trainable * itemsize)})",
         f" Non-trainable params: {frozen:,} ({format_bytes(frozen * itemsize)})",
     ]
     if opt_params:
-        lines.append(f" Optimizer params: {opt_params:,} ({format_bytes(opt_params * itemsize)})")
+        lines.append(f" Optimizer params: {opt_params:,} ({format_bytes(opt_bytes)})")
     extra = _output_description(model)
     if extra:
         lines.append(extra)

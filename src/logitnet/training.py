@@ -209,6 +209,7 @@ def run_epochs(
     guard = StateGuard(model, params)
     deferral = SigintDeferral(model)
     train_step = model._train_step
+    update = model.optimizer.stepper(params, grads)
 
     model.stop_training = False
     model._initial_epoch = None
@@ -236,7 +237,7 @@ def run_epochs(
                     wb = None if we is None else we[start_row:stop_row]
                     if cbs.wants_batch_begin:
                         cbs.on_batch_begin(step)
-                    loss, out = train_step(xb, yb, wb, fused, params, grads, trainable_from)
+                    loss, out = train_step(xb, yb, wb, fused, update, trainable_from)
                     b = len(xb)
                     total += loss * b
                     seen += b
@@ -256,7 +257,7 @@ def run_epochs(
                     def replay_step(k: int) -> float:
                         sl = slice(k * batch_size, (k + 1) * batch_size)
                         wk = None if we is None else we[sl]
-                        return train_step(xe[sl], ye[sl], wk, fused, params, grads, trainable_from)[0]
+                        return train_step(xe[sl], ye[sl], wk, fused, update, trainable_from)[0]
 
                     failing = step if not isfinite(loss) else -1
                     how, bad = _recover(guard, replay_step, failing, step if failing >= 0 else step + 1)

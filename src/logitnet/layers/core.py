@@ -75,6 +75,7 @@ class Layer:
     """
 
     _non_trainable: tuple[str, ...] = ()  # weights updated by forward(training=True), never by the optimizer
+    weightless = False  # True for layers that never have weights (Dropout)
 
     def __init__(self, name: Optional[str] = None, trainable: bool = True, input_shape: Any = None) -> None:
         if name is not None and (not isinstance(name, str) or not name):

@@ -60,6 +60,8 @@ class Dropout(Layer):
     ``x * m`` with ``m = (u >= rate) / (1 - rate)``, ``u`` uniform in [0, 1).
     """
 
+    weightless = True
+
     def __init__(self, rate: float, noise_shape: Any = None, seed: Optional[int] = None,
                  name: Optional[str] = None, trainable: bool = True, input_shape: Any = None) -> None:
         self.rate = _check_rate(rate)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import operator
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 import numpy as np
 from numpy.typing import NDArray
@@ -337,6 +337,40 @@ class Optimizer:
                 p -= s
             self._update(p, g, state, c)
         self.iterations += 1
+
+    def stepper(self, params: list[np.ndarray], grads: list[np.ndarray]) -> Callable[[], None]:
+        """A function of no arguments doing ``apply(params, grads)``: the training loop's update.
+
+        Over one flat parameter buffer without clipping, the step skips
+        :meth:`apply`'s per-call checks and list handling (the same
+        arithmetic, so the same results bit for bit); otherwise it calls
+        :meth:`apply`. The lists must not change while the stepper is used.
+        """
+        if not self.built:
+            self.build(params)
+        flat = self._flat_arrays(params, grads)
+        if flat is None or type(self).apply is not Optimizer.apply:  # a subclass's own apply() is honoured
+            return lambda: self.apply(params, grads)
+        p, g = flat
+        state, dt = self._flat_state, p.dtype.type
+        coefficients, update = self._coefficients, self._update
+
+        def step() -> None:
+            if self.clipnorm is not None or self.global_clipnorm is not None or self.clipvalue is not None:
+                self.apply(params, grads)
+                return
+            if self._schedule is not None:
+                self._learning_rate = float(np.float32(self._schedule(self.iterations)))
+            c = coefficients(dt)
+            if self.weight_decay is not None:  # (w * wd) * lr, from w before the update
+                s = state[0]
+                np.multiply(p, c[1], out=s)
+                s *= c[0]
+                np.subtract(p, s, out=p)
+            update(p, g, state, c)
+            self.iterations += 1
+
+        return step
 
     def _flat_arrays(self, params: list[np.ndarray], grads: list[np.ndarray]) -> Optional[tuple]:
         """``(flat_params, flat_grads)`` when both lists are the flat-backed arrays seen before.

@@ -56,3 +56,13 @@ def test_example_only_changes_imports():
     text = EXAMPLE.read_text()
     assert "tensorflow" not in text.split('"""', 2)[2]
     assert "logitnet.softmax(p_preferred)" in text
+
+
+def test_regularization_example_trains_the_four_variants():
+    module = runpy.run_path(str(EXAMPLE.parent / "regularization_digits.py"))
+    names = [type(layer).__name__ for layer in module["build"]("dropout+l2", 0, 1e-3).layers]
+    assert names == ["Dropout", "Dense", "Dropout", "Dense", "Dropout", "Dense"]
+    assert module["build"]("l2", 0, 1e-3).layers[0].kernel_regularizer is not None
+    results = module["run"]([0], epochs=3, train_size=0.25, l2=1e-3)
+    assert set(results) == {"none", "dropout", "l2", "dropout+l2"}
+    assert all(len(acc) == 1 and 0.85 < acc[0] <= 1.0 for acc in results.values())

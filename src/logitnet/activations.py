@@ -258,7 +258,7 @@ class _ReLU(Activation):
 
     def inplace(self, x: FloatArray) -> FloatArray:
         if not self.needs_input:
-            return np.maximum(x, 0, out=x)
+            return ops.relu_(x)
         return ops.relu(x, **self._params)
 
     def backward(self, grad_out: FloatArray, x: FloatArray | None, out: FloatArray) -> FloatArray:

@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import callbacks as callbacks_module
-from . import data, diagnostics
+from . import data, diagnostics, inference
 from . import training as training_module
 from . import losses as losses_module
 from . import metrics as metrics_module
@@ -106,7 +106,8 @@ class Sequential:
         self._initial_epoch: Optional[int] = None  # set by BackupAndRestore.on_train_begin to resume
         self.history: Optional[callbacks_module.History] = None
         self._input_layer: Optional[InputLayer] = None
-        self._penalties: list = []  # (weight, grad, regularizer) of the trainable regularized weights, set by fit
+        self._penalties: list = []
+        self._plan: Optional[tuple] = None  # (weight, grad, regularizer) of the trainable regularized weights, set by fit
         if layers is not None:
             if isinstance(layers, Layer):
                 layers = [layers]
@@ -197,6 +198,7 @@ class Sequential:
             size = sum(layer.params[key].size for layer, key in entries)
             weights = np.empty(size, dtype=self.dtype)
             grads = np.zeros(size, dtype=self.dtype) if gradients else None
+            self._plan = None  # the inference plan holds views of the old buffers
             start = 0
             for layer, key in entries:
                 shape = layer.params[key].shape
@@ -207,6 +209,12 @@ class Sequential:
                 if gradients:
                     layer.grads[key] = grads[start:stop].reshape(shape)
                 start = stop
+
+    def _inference_plan(self) -> Optional[list]:
+        """:func:`logitnet.inference.dense_plan` of the layers, found once per packing of the weights."""
+        if self._plan is None:  # reset by _pack_weights (which every change of the layers goes through)
+            self._plan = (inference.dense_plan(self._layers),)
+        return self._plan[0]
 
     @property
     def n_outputs(self) -> int:
@@ -668,10 +676,17 @@ class Sequential:
             from .progress import ProgressBar
 
             bar = ProgressBar(steps, verbose=verbose)
+        plan = self._inference_plan()
+        if steps == 1 and isinstance(x, np.ndarray):  # one chunk: its output is the result, no copy
+            out = self._forward(x, training=False, logits=False) if plan is None else inference.run_plan(plan, x)
+            if bar is not None:
+                bar.update(1, None, finalize=True)
+            return out
         out = np.empty((n, self.n_outputs), dtype=self.dtype)
         for step in range(steps):
             sl = slice(step * batch_size, (step + 1) * batch_size)
-            out[sl] = self._forward(x[sl], training=False, logits=False)
+            xb = x[sl]
+            out[sl] = self._forward(xb, training=False, logits=False) if plan is None else inference.run_plan(plan, xb)
             if bar is not None:
                 bar.update(step + 1, None, finalize=step + 1 == steps)
         return out
@@ -680,6 +695,9 @@ class Sequential:
         """Forward pass on ``x`` (one batch) returning a NumPy array."""
         x = self._check_x(x)
         self._ensure_built(x.shape[1])
+        plan = None if training else self._inference_plan()
+        if plan is not None:  # the same arithmetic as predict()
+            return inference.run_plan(plan, x)
         return self._forward(x, training=training, logits=False)
 
     # ------------------------------------------------------------------ saving (see logitnet.saving)

@@ -458,6 +458,31 @@ def sigmoid(x: ArrayLike) -> FloatArray:
     return _sigmoid_parts(as_float_array(x))[0]
 
 
+_ZEROS: dict[tuple, np.ndarray] = {}  # read-only zero arrays by (shape, dtype), for relu_
+_ZEROS_MAX_ELEMENTS = 1 << 21
+
+
+def relu_(x: FloatArray) -> FloatArray:
+    r"""The plain relu :math:`\max(x, 0)` written into ``x`` (C-contiguous), which is returned.
+
+    ``np.maximum`` against a scalar 0 runs an unvectorised loop (about 6x
+    slower than against an array of zeros on AVX2/AVX-512 machines), so the
+    zeros come from a small cache of read-only arrays of ``x``'s shape.
+    The result is the same, NaN included.
+    """
+    if x.size > _ZEROS_MAX_ELEMENTS:
+        return np.maximum(x, 0, out=x)
+    key = (x.shape, x.dtype)
+    zeros = _ZEROS.get(key)
+    if zeros is None:
+        zeros = np.zeros(x.shape, x.dtype)
+        zeros.flags.writeable = False
+        if len(_ZEROS) >= 32:
+            _ZEROS.clear()
+        _ZEROS[key] = zeros
+    return np.maximum(x, zeros, out=x)
+
+
 def relu(
     x: ArrayLike,
     negative_slope: float = 0.0,

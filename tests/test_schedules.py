@@ -190,7 +190,7 @@ def test_sgd_uses_the_rate_of_each_step():
     (lambda: ExponentialDecay(0.1, 10, -0.5), r"`decay_rate` must be a non-negative float"),
     (lambda: InverseTimeDecay(0.1, 10, "0.5"), r"Received: decay_rate='0.5'"),
     (lambda: ExponentialDecay(0.1, 10, 0.9, staircase=1), r"`staircase` must be a bool"),
-    (lambda: ExponentialDecay(0.1, 10, 0.9, name=None), r"`name` must be a string"),
+    (lambda: ExponentialDecay(0.1, 10, 0.9, name=7), r"`name` must be a string"),
     (lambda: CosineDecay(0.1, 10, alpha=1.5), r"`alpha` must be a float in \[0, 1\]. Received: alpha=1.5"),
     (lambda: CosineDecay(0.1, 10, warmup_target=-1.0), r"Received: warmup_target=-1.0"),
     (lambda: CosineDecay(0.1, 10, warmup_target=0.2, warmup_steps=-1), r"Received: warmup_steps=-1"),
@@ -279,3 +279,8 @@ def test_base_class_must_be_overridden():
         LearningRateSchedule()(0)
     with pytest.raises(NotImplementedError, match=r"must override `get_config\(\)`"):
         schedules.serialize(LearningRateSchedule())
+
+
+def test_name_none_gives_the_keras_default_names():
+    assert ExponentialDecay(0.1, 10, 0.9, name=None).name == "ExponentialDecay"
+    assert InverseTimeDecay(0.1, 10, 0.9).get_config()["name"] == "InverseTimeDecay"

@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._validation import check_real
+from .utils import Configurable
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get", "serialize"]
 
@@ -33,7 +34,7 @@ def _check_factor(name: str, value: Any, default: float) -> float:
     return check_real(name, value, 0.0, _FLOAT32_MAX, expected="a non-negative float")
 
 
-class Regularizer:
+class Regularizer(Configurable):
     """Base class of the weight penalties.
 
     A subclass implements ``__call__(w)`` (the penalty, a float), ``add_gradient(w, g)``
@@ -76,17 +77,6 @@ class Regularizer:
         """Return the constructor arguments as a JSON-safe dict."""
         raise NotImplementedError(f"Regularizer '{type(self).__name__}' does not implement get_config()")
 
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Regularizer:
-        """Create a regularizer from :meth:`get_config` output."""
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        try:
-            args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        except NotImplementedError:
-            args = ""
-        return f"{type(self).__name__}({args})"
 
     # Scratch arrays, one per (shape, dtype), so that the per-step calls allocate nothing.
     def _scratch(self, w: Array) -> Array:

@@ -18,7 +18,7 @@ import numpy as np
 
 from ._validation import check_int
 
-__all__ = ["set_random_seed", "make_rng", "unique_name", "reset_names", "snake_case"]
+__all__ = ["set_random_seed", "make_rng", "unique_name", "reset_names", "snake_case", "Configurable"]
 
 _seed_sequence: Optional[np.random.SeedSequence] = None
 _name_counters: dict[str, itertools.count] = defaultdict(itertools.count)
@@ -89,3 +89,22 @@ def unique_name(class_name: str) -> str:
 def reset_names() -> None:
     """Restart the automatic name counters (``dense``, ``dense_1``, ...)."""
     _name_counters.clear()
+
+
+class Configurable:
+    """Base of objects rebuilt from their ``get_config()`` dict (regularizers, schedules)."""
+
+    def get_config(self) -> dict:
+        raise NotImplementedError(f"'{type(self).__name__}' does not implement get_config()")
+
+    @classmethod
+    def from_config(cls, config: dict):  # noqa: ANN206 (returns an instance of cls)
+        """Create an instance from :meth:`get_config` output."""
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        try:
+            args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        except NotImplementedError:
+            args = ""
+        return f"{type(self).__name__}({args})"

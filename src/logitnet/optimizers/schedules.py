@@ -20,6 +20,7 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 
 from .._validation import check_bool, check_real, is_int, is_real
+from ..utils import Configurable
 
 __all__ = [
     "LearningRateSchedule",
@@ -88,7 +89,7 @@ def _check_numbers(name: str, values: Any) -> list:
 
 
 # ----------------------------------------------------------------------------- base class
-class LearningRateSchedule:
+class LearningRateSchedule(Configurable):
     """Base class: a learning rate as a function of the optimizer step.
 
     A subclass implements ``__call__(step) -> float`` and, to be saved with a model,
@@ -106,21 +107,36 @@ class LearningRateSchedule:
             f"Learning rate schedule '{self.__class__.__name__}' must override `get_config()` in order to be "
             "serializable.")
 
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> LearningRateSchedule:
-        """Create a schedule from :meth:`get_config` output."""
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        try:
-            args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        except NotImplementedError:
-            args = ""
-        return f"{type(self).__name__}({args})"
 
 
 # ----------------------------------------------------------------------------- schedules
-class ExponentialDecay(LearningRateSchedule):
+class _RateDecay(LearningRateSchedule):
+    """Shared by ExponentialDecay and InverseTimeDecay: the same arguments, and the progress ``t / s``."""
+
+    _default_name = ""
+
+    def __init__(self, initial_learning_rate: float, decay_steps: Number, decay_rate: float,
+                 staircase: bool = False, name: Optional[str] = None) -> None:
+        self.initial_learning_rate = _check_learning_rate("initial_learning_rate", initial_learning_rate)
+        self.decay_steps = _check_decay_steps(decay_steps)
+        self.decay_rate = check_real("decay_rate", decay_rate, 0.0, _F32_MAX, expected="a non-negative float")
+        self.staircase = check_bool("staircase", staircase)
+        self.name = _check_name(self._default_name if name is None else name)
+        self._lr = np.float32(self.initial_learning_rate)
+        self._steps = np.float32(self.decay_steps)
+        self._rate = np.float32(self.decay_rate)
+
+    def _progress(self, step: int) -> np.float32:
+        """:math:`t / s` in float32, floored with ``staircase``."""
+        p = np.float32(step) / self._steps
+        return np.floor(p) if self.staircase else p
+
+    def get_config(self) -> dict[str, Any]:
+        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
+                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+
+
+class ExponentialDecay(_RateDecay):
     r"""Exponential decay; Keras's ``ExponentialDecay``.
 
     Parameters
@@ -146,26 +162,11 @@ class ExponentialDecay(LearningRateSchedule):
     (0.10000000149011612, 0.05000000074505806)
     """
 
-    def __init__(self, initial_learning_rate: float, decay_steps: Number, decay_rate: float,
-                 staircase: bool = False, name: str = "ExponentialDecay") -> None:
-        self.initial_learning_rate = _check_learning_rate("initial_learning_rate", initial_learning_rate)
-        self.decay_steps = _check_decay_steps(decay_steps)
-        self.decay_rate = check_real("decay_rate", decay_rate, 0.0, _F32_MAX, expected="a non-negative float")
-        self.staircase = check_bool("staircase", staircase)
-        self.name = _check_name(name)
-        self._lr = np.float32(self.initial_learning_rate)
-        self._steps = np.float32(self.decay_steps)
-        self._rate = np.float32(self.decay_rate)
+    _default_name = "ExponentialDecay"
 
     def __call__(self, step: int) -> float:
-        p = np.float32(step) / self._steps
-        if self.staircase:
-            p = np.floor(p)
-        return float(self._lr * _pow32(self._rate, p))
+        return float(self._lr * _pow32(self._rate, self._progress(step)))
 
-    def get_config(self) -> dict[str, Any]:
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -288,7 +289,7 @@ class CosineDecay(LearningRateSchedule):
                 "warmup_steps": self.warmup_steps}
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_RateDecay):
     r"""Inverse-time decay; Keras's ``InverseTimeDecay``.
 
     Parameters
@@ -308,26 +309,11 @@ class InverseTimeDecay(LearningRateSchedule):
     At step :math:`t`: :math:`\eta_t = \eta_0 / (1 + r\, t / s)`.
     """
 
-    def __init__(self, initial_learning_rate: float, decay_steps: Number, decay_rate: float,
-                 staircase: bool = False, name: str = "InverseTimeDecay") -> None:
-        self.initial_learning_rate = _check_learning_rate("initial_learning_rate", initial_learning_rate)
-        self.decay_steps = _check_decay_steps(decay_steps)
-        self.decay_rate = check_real("decay_rate", decay_rate, 0.0, _F32_MAX, expected="a non-negative float")
-        self.staircase = check_bool("staircase", staircase)
-        self.name = _check_name(name)
-        self._lr = np.float32(self.initial_learning_rate)
-        self._steps = np.float32(self.decay_steps)
-        self._rate = np.float32(self.decay_rate)
+    _default_name = "InverseTimeDecay"
 
     def __call__(self, step: int) -> float:
-        p = np.float32(step) / self._steps
-        if self.staircase:
-            p = np.floor(p)
-        return float(self._lr / (_ONE + self._rate * p))
+        return float(self._lr / (_ONE + self._rate * self._progress(step)))
 
-    def get_config(self) -> dict[str, Any]:
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
 
 
 # ----------------------------------------------------------------------------- (de)serialization

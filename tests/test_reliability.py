@@ -341,7 +341,7 @@ def test_negative_soft_targets_are_named_as_the_cause():
 
 
 def test_sklearn_estimator_diverges_the_same_way():
-    clf = SoftmaxClassifier(optimizer="sgd", learning_rate=1e4, epochs=3, random_state=0)
+    clf = SoftmaxClassifier(optimizer="sgd", learning_rate=1e6, epochs=3, random_state=0)
     with pytest.warns(DivergenceWarning, match="Likely cause: the learning rate"):
         clf.fit(X, Y)
     assert all(np.isfinite(w).all() for w in clf.model_.get_weights())

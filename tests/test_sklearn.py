@@ -191,13 +191,64 @@ def test_fit_sets_attributes_and_matches_sequential_with_the_same_seed(iris):
     assert isinstance(clf.model_, ln.Sequential)
     assert clf.n_iter_ == 4 and len(clf.history_["loss"]) == 4
     assert clf.n_features_in_ == 4
-    model = ln.Sequential([ln.Dense(7, activation="tanh"), ln.Dense(3)], seed=3)
+    # MLPClassifier's bias initialisation, written out: U(-b, b), b = sqrt(6 / (fan_in + fan_out)) for tanh.
+    hidden_bias = ln.initializers.RandomUniform(-np.sqrt(6.0 / (4 + 7)), np.sqrt(6.0 / (4 + 7)))
+    output_bias = ln.initializers.RandomUniform(-np.sqrt(6.0 / (7 + 3)), np.sqrt(6.0 / (7 + 3)))
+    model = ln.Sequential([ln.Dense(7, activation="tanh", bias_initializer=hidden_bias),
+                           ln.Dense(3, bias_initializer=output_bias)], seed=3)
     model.compile(optimizer=ln.optimizers.Adam(learning_rate=0.01),
                   loss=ln.losses.SparseCategoricalCrossentropy(from_logits=True))
     history = model.fit(X, y, batch_size=16, epochs=4, verbose=0)
     for ours, reference in zip(clf.model_.get_weights(), model.get_weights()):
         np.testing.assert_array_equal(ours, reference)
     np.testing.assert_allclose(clf.history_["loss"], history.history["loss"], rtol=1e-12)
+
+
+def _hand_initial_weights(seed, widths, factor):
+    """Draws in build order from default_rng(seed): per layer a Glorot-uniform kernel, then U(-b, b) biases."""
+    rng = np.random.default_rng(seed)
+    weights = []
+    for fan_in, fan_out in zip(widths[:-1], widths[1:]):
+        limit = np.sqrt(6.0 / (fan_in + fan_out))  # Keras's glorot_uniform, whatever the activation
+        bound = np.sqrt(factor / (fan_in + fan_out))  # MLPClassifier's _init_coef
+        weights.append(rng.uniform(-limit, limit, (fan_in, fan_out)).astype(np.float32))
+        weights.append(rng.uniform(-bound, bound, fan_out).astype(np.float32))
+    return weights
+
+
+@pytest.mark.parametrize(
+    "hidden, activation, factor",
+    [((25, 15), "relu", 6.0), ((9,), "tanh", 6.0), ((12, 5), "sigmoid", 2.0), ((), "relu", 6.0)],
+)
+def test_initial_biases_are_mlpclassifiers_uniform_draws(hidden, activation, factor):
+    n_features, classes = 6, ["a", "b", "c", "d"]
+    clf = SoftmaxClassifier(hidden_layer_sizes=hidden, activation=activation, random_state=7)
+    clf.partial_fit(np.zeros((0, n_features)), [], classes=classes)  # builds the network, trains nothing
+    widths = (n_features, *hidden, len(classes))
+    initial = clf.model_.get_weights()
+    for ours, expected in zip(initial, _hand_initial_weights(7, widths, factor)):
+        assert ours.dtype == np.float32
+        np.testing.assert_array_equal(ours, expected)
+    for k, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:])):
+        bias = initial[2 * k + 1]
+        bound = np.sqrt(factor / (fan_in + fan_out))
+        assert np.all(np.abs(bias) <= np.float32(bound))
+        assert np.count_nonzero(bias) == len(bias)  # not Keras's zeros
+        assert np.ptp(bias) > 0.1 * bound  # spread over the interval, not a constant
+
+
+def test_initial_biases_depend_on_the_seed_and_survive_pickling(iris):
+    X, y = iris
+    first = SoftmaxClassifier(hidden_layer_sizes=(8,), random_state=1).partial_fit(X[:0], y[:0], classes=[0, 1, 2])
+    second = SoftmaxClassifier(hidden_layer_sizes=(8,), random_state=2).partial_fit(X[:0], y[:0], classes=[0, 1, 2])
+    assert not np.array_equal(first.model_.get_weights()[1], second.model_.get_weights()[1])
+    copy = pickle.loads(pickle.dumps(first))
+    for a, b in zip(copy.model_.get_weights(), first.model_.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    copy.partial_fit(X, y)
+    first.partial_fit(X, y)
+    for a, b in zip(copy.model_.get_weights(), first.model_.get_weights()):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_refits_with_an_int_random_state_are_bit_identical(iris):

@@ -14,6 +14,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import activations, losses, optimizers
 from ._validation import check_bool, check_int, check_real, is_int
+from .initializers import RandomUniform
 from .layers import Dense, Dropout
 from .models import Sequential
 
@@ -21,6 +22,7 @@ __all__ = [
     "OPTIMIZERS",
     "check_hyperparameters",
     "make_generator",
+    "bias_bound",
     "build_network",
     "export_network",
     "import_network",
@@ -133,6 +135,17 @@ def make_generator(random_state: Any) -> np.random.Generator:
     )
 
 
+def bias_bound(fan_in: int, fan_out: int, activation: str) -> float:
+    """MLPClassifier's initial bound for a layer: sqrt(factor / (fan_in + fan_out)).
+
+    ``factor`` is 2 for the logistic activation (logitnet's ``"sigmoid"``) and
+    6 otherwise, and ``activation`` is the *hidden* layers' activation, also
+    for the output layer (scikit-learn's ``_init_coef``).
+    """
+    factor = 2.0 if activations.get(activation).name == "sigmoid" else 6.0
+    return math.sqrt(factor / (fan_in + fan_out))
+
+
 def build_network(
     n_features: int,
     n_classes: int,
@@ -149,7 +162,8 @@ def build_network(
         ``(hidden_layer_sizes, activation, optimizer_name, dropout)``.
     learning_rate : float
     rng : numpy.random.Generator
-        The model's generator (its weights are drawn from it here).
+        The model's generator (its weights are drawn from it here, layer by
+        layer: kernel, then bias).
 
     Returns
     -------
@@ -158,14 +172,21 @@ def build_network(
         ``Dropout(dropout)`` when ``dropout > 0``), then a linear
         ``Dense(n_classes)``, compiled with
         ``SparseCategoricalCrossentropy(from_logits=True)``; float32.
+        Kernels are Glorot-uniform (Keras's default); each layer's biases
+        are ``RandomUniform(-b, b)`` with ``b = bias_bound(fan_in, fan_out,
+        activation)``, MLPClassifier's initialisation, not Keras's zeros.
     """
     hidden, activation, optimizer_name, dropout = config
+    widths = (n_features, *hidden, n_classes)
+    bounds = [bias_bound(fan_in, fan_out, activation) for fan_in, fan_out in zip(widths[:-1], widths[1:])]
     layers: list = []
     for i, units in enumerate(hidden):
-        layers.append(Dense(units, activation=activation, name=f"hidden_{i + 1}"))
+        bias_init = RandomUniform(-bounds[i], bounds[i])
+        layers.append(Dense(units, activation=activation, bias_initializer=bias_init, name=f"hidden_{i + 1}"))
         if dropout > 0:
             layers.append(Dropout(dropout, name=f"dropout_{i + 1}"))
-    layers.append(Dense(n_classes, activation="linear", name="logits"))
+    output_init = RandomUniform(-bounds[-1], bounds[-1])
+    layers.append(Dense(n_classes, activation="linear", bias_initializer=output_init, name="logits"))
     model = Sequential(layers, name="softmax_classifier", seed=rng, dtype="float32")
     optimizer = optimizers.get(optimizer_name)
     optimizer.learning_rate = learning_rate

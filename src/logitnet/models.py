@@ -107,7 +107,8 @@ class Sequential:
         self.history: Optional[callbacks_module.History] = None
         self._input_layer: Optional[InputLayer] = None
         self._penalties: list = []
-        self._plan: Optional[tuple] = None  # (weight, grad, regularizer) of the trainable regularized weights, set by fit
+        self._plan: Optional[tuple] = None
+        self._dense_chain: Any = None  # set by fit (logitnet.training) when the layers qualify  # (weight, grad, regularizer) of the trainable regularized weights, set by fit
         if layers is not None:
             if isinstance(layers, Layer):
                 layers = [layers]
@@ -198,7 +199,7 @@ class Sequential:
             size = sum(layer.params[key].size for layer, key in entries)
             weights = np.empty(size, dtype=self.dtype)
             grads = np.zeros(size, dtype=self.dtype) if gradients else None
-            self._plan = None  # the inference plan holds views of the old buffers
+            self._plan = self._dense_chain = None  # both hold views of the old buffers
             start = 0
             for layer, key in entries:
                 shape = layer.params[key].shape
@@ -404,7 +405,14 @@ class Sequential:
         return layers[-1].forward(x, training)
 
     def _train_step(self, xb, yb, wb, fused: bool, update: Any, trainable_from: int):
-        """One step on a batch: forward, loss and gradient, backward, ``update()``; returns ``(loss, output)``."""
+        """One step on a batch: forward, loss and gradient, backward, ``update()``; returns ``(loss, output)``.
+
+        ``fit`` sets ``_dense_chain`` for plain Dense stacks: their steps run
+        with folded biases (:mod:`logitnet.dense_chain`).
+        """
+        chain = self._dense_chain
+        if chain is not None:
+            return chain.step(xb, yb, wb, update)
         out = self._forward(xb, training=True, logits=fused)
         loss, grad = self.loss.loss_and_grad(yb, out, wb, from_logits=True if fused else None)
         penalties = self._penalties

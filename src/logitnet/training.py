@@ -44,6 +44,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from . import diagnostics
+from .dense_chain import DenseChain
 from .exceptions import DivergenceWarning
 from .outofcore import PermutedChunks, PermutedRows
 
@@ -210,6 +211,7 @@ def run_epochs(
     deferral = SigintDeferral(model)
     train_step = model._train_step
     update = model.optimizer.stepper(params, grads)
+    model._dense_chain = DenseChain.build(model, fused) if trainable_from == 0 else None
 
     model.stop_training = False
     model._initial_epoch = None

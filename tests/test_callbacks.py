@@ -26,6 +26,7 @@ from logitnet.callbacks import (
     TerminateOnNaN,
 )
 from logitnet.losses import SparseCategoricalCrossentropy
+from _cases import Script
 
 
 @pytest.fixture(autouse=True)
@@ -46,17 +47,6 @@ def model_for(seed=0, optimizer="adam", metrics=None):
     model = ln.Sequential([ln.Dense(8, activation="relu"), ln.Dense(4)], seed=seed)
     model.compile(optimizer=optimizer, loss=SparseCategoricalCrossentropy(from_logits=True), metrics=metrics)
     return model
-
-
-class Script(Callback):
-    """Overwrites ``logs[key]`` with ``values[epoch]`` (the same dict later callbacks see)."""
-
-    def __init__(self, key, values):
-        super().__init__()
-        self.key, self.values = key, values
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs[self.key] = self.values[epoch]
 
 
 class WeightLog(Callback):

@@ -19,6 +19,7 @@ from logitnet.layers import Dense, Layer
 from logitnet.losses import CategoricalCrossentropy, SparseCategoricalCrossentropy
 from logitnet.models import Sequential
 from logitnet.optimizers import SGD
+from _cases import central_diff
 
 SELU_ALPHA = 1.6732632423543772848170429916717  # Klambauer et al. (2017)
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -92,21 +93,6 @@ def _away_from_kinks(name, rng, n=6, n_in=3, units=4, margin=1e-3):
         if all(np.min(np.abs(z - k)) > margin for k in KINKS.get(name, ())):
             return x, w, b
     raise AssertionError("could not draw pre-activations away from the kinks")
-
-
-def _central_diff(f, arr, h=1e-5):
-    """d f() / d arr by central differences, perturbing ``arr`` in place."""
-    grad = np.zeros_like(arr)
-    flat, gflat = arr.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + h
-        up = f()
-        flat[i] = old - h
-        down = f()
-        flat[i] = old
-        gflat[i] = (up - down) / (2 * h)
-    return grad
 
 
 def _assert_grad_close(analytic, numeric, rtol=1e-6):
@@ -282,8 +268,8 @@ def test_use_bias_false_gradient():
     def f():
         return float(np.sum(g * np.tanh(x @ w)))
 
-    _assert_grad_close(layer.grads["kernel"], _central_diff(f, w))
-    _assert_grad_close(dx, _central_diff(f, x))
+    _assert_grad_close(layer.grads["kernel"], central_diff(f, w))
+    _assert_grad_close(dx, central_diff(f, x))
 
 
 # ----------------------------------------------------------------------------- __call__
@@ -368,9 +354,9 @@ def test_backward_matches_finite_differences(name):
     dx = layer.backward(g.copy())
     assert layer.grads["kernel"] is kernel_grad and layer.grads["bias"] is bias_grad  # filled in place
     assert dx.shape == x.shape
-    _assert_grad_close(layer.grads["kernel"], _central_diff(f, w))
-    _assert_grad_close(layer.grads["bias"], _central_diff(f, b))
-    _assert_grad_close(dx, _central_diff(f, x))
+    _assert_grad_close(layer.grads["kernel"], central_diff(f, w))
+    _assert_grad_close(layer.grads["bias"], central_diff(f, b))
+    _assert_grad_close(dx, central_diff(f, x))
 
 
 @pytest.mark.parametrize("name", ["linear", "relu", "sigmoid", "softmax", "tanh", "exponential"])
@@ -388,9 +374,9 @@ def test_backward_without_activation_is_gradient_of_logits(name):
     z = layer.forward(x, training=True, apply_activation=False)
     np.testing.assert_allclose(z, x @ w + b, rtol=1e-12)
     dx = layer.backward(g.copy())
-    _assert_grad_close(layer.grads["kernel"], _central_diff(f, w))
-    _assert_grad_close(layer.grads["bias"], _central_diff(f, b))
-    _assert_grad_close(dx, _central_diff(f, x))
+    _assert_grad_close(layer.grads["kernel"], central_diff(f, w))
+    _assert_grad_close(layer.grads["bias"], central_diff(f, b))
+    _assert_grad_close(dx, central_diff(f, x))
     # Hand formulas for the linear map: dW = x^T g, db = sum g, dx = g W^T.
     np.testing.assert_allclose(layer.grads["kernel"], x.T @ g, rtol=1e-12)
     np.testing.assert_allclose(dx, g @ w.T, rtol=1e-12)
@@ -436,7 +422,7 @@ def test_inference_forward_leaves_cache_untouched(name):
     def f():
         return float(np.sum(g * ref(x_train @ w + b)))
 
-    _assert_grad_close(layer.grads["kernel"], _central_diff(f, w))
+    _assert_grad_close(layer.grads["kernel"], central_diff(f, w))
 
 
 # ----------------------------------------------------------------------------- whole model: finite differences

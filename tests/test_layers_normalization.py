@@ -16,6 +16,7 @@ import pytest
 from logitnet import utils
 from logitnet.layers import BatchNormalization, Dense, Dropout
 from logitnet.models import Sequential
+from _cases import central_diff
 
 
 @pytest.fixture(autouse=True)
@@ -35,20 +36,6 @@ def _random_affine(layer, rng):
         layer.params["gamma"][...] = rng.uniform(0.5, 2.0, layer.params["gamma"].shape)
     if layer.center:
         layer.params["beta"][...] = rng.standard_normal(layer.params["beta"].shape)
-
-
-def _central_diff(f, arr, h=1e-6):
-    grad = np.zeros_like(arr)
-    flat, gflat = arr.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + h
-        up = f()
-        flat[i] = old - h
-        down = f()
-        flat[i] = old
-        gflat[i] = (up - down) / (2 * h)
-    return grad
 
 
 # ----------------------------------------------------------------------------- forward
@@ -126,12 +113,12 @@ def test_training_gradients_match_finite_differences(center, scale):
 
     f()
     grad_x = layer.backward(weights)
-    np.testing.assert_allclose(grad_x, _central_diff(f, x), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(grad_x, central_diff(f, x, h=1e-6), rtol=1e-6, atol=1e-8)
     for key in layer.grads:
         f()
         layer.backward(weights)
         analytic = layer.grads[key].copy()
-        np.testing.assert_allclose(analytic, _central_diff(f, layer.params[key]), rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(analytic, central_diff(f, layer.params[key], h=1e-6), rtol=1e-6, atol=1e-8)
 
 
 def test_frozen_layer_trains_with_moving_statistics_and_passes_exact_gradients():
@@ -149,7 +136,7 @@ def test_frozen_layer_trains_with_moving_statistics_and_passes_exact_gradients()
 
     np.testing.assert_allclose(layer.forward(x, training=True), layer.forward(x, training=False), rtol=1e-15)
     f()
-    np.testing.assert_allclose(layer.backward(weights), _central_diff(f, x), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(layer.backward(weights), central_diff(f, x, h=1e-6), rtol=1e-6, atol=1e-8)
     np.testing.assert_array_equal(layer.params["moving_mean"], before)
 
 

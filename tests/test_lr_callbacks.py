@@ -17,6 +17,7 @@ from logitnet.callbacks import Callback
 from logitnet.losses import SparseCategoricalCrossentropy
 from logitnet.optimizers import SGD
 from logitnet.optimizers.schedules import ExponentialDecay
+from _cases import Script
 
 
 def f32(x):
@@ -36,17 +37,6 @@ def fit(callbacks, epochs, learning_rate=0.1, verbose=0):
     model.compile(optimizer=SGD(learning_rate=learning_rate), loss=SparseCategoricalCrossentropy(from_logits=True))
     history = model.fit(x, y, epochs=epochs, batch_size=20, verbose=verbose, callbacks=callbacks)
     return model, history
-
-
-class Script(Callback):
-    """Overwrites ``logs[key]`` with ``values[epoch]`` (the same dict later callbacks see)."""
-
-    def __init__(self, key, values):
-        super().__init__()
-        self.key, self.values = key, values
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs[self.key] = self.values[epoch]
 
 
 class WeightLog(Callback):

@@ -481,7 +481,7 @@ def _check_model_gradient(model, loss_fn):
     loss, grads = _model_gradient(model, *loss_fn.args)
     assert loss == pytest.approx(loss_fn(weights), rel=1e-12)
     for w, g in zip(weights, grads):
-        _assert_grad_close(g, _central_diff(lambda: loss_fn(weights), w))
+        _assert_grad_close(g, central_diff(lambda: loss_fn(weights), w))
 
 
 class _Loss:

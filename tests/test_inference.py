@@ -98,3 +98,16 @@ def test_relu_in_place_matches_maximum_including_nan_and_signed_zero():
     assert np.array_equal(np.signbit(got), np.signbit(want))
     big = RNG.standard_normal(ops._ZEROS_MAX_ELEMENTS + 1).astype(np.float32)
     np.testing.assert_array_equal(ops.relu_(big.copy()), np.maximum(big, 0))
+
+
+@pytest.mark.parametrize("copier", ["deepcopy", "pickle"])
+def test_a_copied_model_predicts_with_its_own_weights(copier):
+    import copy
+    import pickle
+
+    model = _model([ln.Dense(8, activation="relu"), ln.Dense(3)])
+    model.predict(X)  # the plan is cached
+    clone = copy.deepcopy(model) if copier == "deepcopy" else pickle.loads(pickle.dumps(model))
+    clone.set_weights([w * 3 for w in clone.get_weights()])
+    np.testing.assert_allclose(clone.predict(X), _reference(clone, X), rtol=2e-6, atol=2e-6)
+    np.testing.assert_allclose(model.predict(X), _reference(model, X), rtol=2e-6, atol=2e-6)

@@ -211,6 +211,14 @@ class Sequential:
                     layer.grads[key] = grads[start:stop].reshape(shape)
                 start = stop
 
+    def __getstate__(self) -> dict:
+        """Pickling and ``copy.deepcopy`` leave out the cached plan and chain: they hold views of buffers
+        that a copy does not share (they are made again on first use)."""
+        state = self.__dict__.copy()
+        state["_plan"] = None
+        state["_dense_chain"] = None
+        return state
+
     def _inference_plan(self) -> Optional[list]:
         """:func:`logitnet.inference.dense_plan` of the layers, found once per packing of the weights."""
         if self._plan is None:  # reset by _pack_weights (which every change of the layers goes through)

@@ -102,11 +102,8 @@ class DenseChain:
         np.dot(inputs[last], weights[last], out=out)
         model = self.model
         loss, grad = model.loss.loss_and_grad(yb, out, wb, from_logits=True if self.fused else None)
-        penalties = model._penalties
-        for w, _, reg in penalties:
-            loss += reg(w)
-        if not isfinite(loss):
-            model.stop_training = True
+        loss = model._step_loss(loss)
+        if not isfinite(loss):  # not applied
             return loss, out
         grads = self.grads
         for i in range(last, -1, -1):
@@ -116,8 +113,6 @@ class DenseChain:
                 if relu[i - 1]:
                     np.multiply(below, np.sign(inputs[i][:, :-1]), out=below)
                 grad = below
-        for w, g, reg in penalties:
-            reg.add_gradient(w, g)
-        update()
+        model._step_update(update)
         return loss, out
 

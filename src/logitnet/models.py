@@ -423,20 +423,29 @@ class Sequential:
             return chain.step(xb, yb, wb, update)
         out = self._forward(xb, training=True, logits=fused)
         loss, grad = self.loss.loss_and_grad(yb, out, wb, from_logits=True if fused else None)
-        penalties = self._penalties
-        if penalties:  # Keras adds the penalties, at the weights before the update, to the loss
-            for w, _, reg in penalties:
-                loss += reg(w)
-        if not isfinite(loss):  # never apply a non-finite step; fit stops (see logitnet.training)
-            self.stop_training = True
+        loss = self._step_loss(loss)
+        if not isfinite(loss):  # not applied
             return loss, out
         layers = self._layers
         for i in range(len(layers) - 1, trainable_from - 1, -1):
             grad = layers[i].backward(grad, need_input_grad=i > trainable_from)
-        for w, g, reg in penalties:
+        self._step_update(update)
+        return loss, out
+
+    def _step_loss(self, loss: float) -> float:
+        """A step's reported loss: the batch loss plus the weight penalties, at the weights before the update
+        (Keras). A non-finite total sets ``stop_training``: the step is never applied (see logitnet.training)."""
+        for w, _, reg in self._penalties:
+            loss += reg(w)
+        if not isfinite(loss):
+            self.stop_training = True
+        return loss
+
+    def _step_update(self, update: Any) -> None:
+        """End a step whose gradients are in place: add the penalties' gradients, then ``update()``."""
+        for w, g, reg in self._penalties:
             reg.add_gradient(w, g)
         update()
-        return loss, out
 
     # ------------------------------------------------------------------ fit
     def fit(

@@ -152,10 +152,6 @@ class Layer:
         """``(weight name, Regularizer)`` pairs whose penalties join the loss (none by default)."""
         return []
 
-    def regularization_loss(self) -> float:
-        """The sum of this layer's weight penalties (0.0 without regularizers)."""
-        return float(sum(reg(self.params[key]) for key, reg in self.regularizers()))
-
     def count_params(self) -> int:
         """Number of weights; raises if the layer is not built yet (as Keras)."""
         if not self.built:

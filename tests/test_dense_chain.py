@@ -59,13 +59,23 @@ def _fit_both(layers_fn, optimizer_fn, loss=None, sample_weight=None, dtype="flo
         (lambda: [ln.Dense(4)], lambda: ln.optimizers.Adam(0.01)),
     ],
 )
-def test_the_chain_trains_like_the_layer_by_layer_step(layers_fn, optimizer_fn):
-    sw = RNG.uniform(0.5, 2.0, len(X))
+@pytest.mark.parametrize("weighted", [True, False])  # without weights the loss runs in the columns kernel
+def test_the_chain_trains_like_the_layer_by_layer_step(layers_fn, optimizer_fn, weighted):
+    sw = RNG.uniform(0.5, 2.0, len(X)) if weighted else None
     a, b, ha, hb = _fit_both(layers_fn, optimizer_fn, sample_weight=sw)
     np.testing.assert_allclose(ha["loss"], hb["loss"], rtol=1e-12)
     for wa, wb in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_allclose(wa, wb, rtol=1e-10, atol=1e-12)  # 9 steps; 70 rows leave a partial batch
     assert a.optimizer.iterations == b.optimizer.iterations == 15
+
+
+def test_the_chain_with_a_summed_loss():
+    loss = ln.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="sum")
+    a, b, ha, hb = _fit_both(lambda: [ln.Dense(6, activation="relu"), ln.Dense(4)], lambda: ln.optimizers.SGD(0.01),
+                             loss=loss)
+    np.testing.assert_allclose(ha["loss"], hb["loss"], rtol=1e-12)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(wa, wb, rtol=1e-10, atol=1e-12)
 
 
 def test_the_chain_with_a_categorical_loss_and_float32():
@@ -81,7 +91,7 @@ def test_the_chain_with_a_categorical_loss_and_float32():
 @pytest.mark.parametrize(
     "layers,qualifies",
     [
-        ([ln.Dense(4, activation="relu"), ln.Dense(3)], True),
+        ([ln.Dense(4, activation="relu"), ln.Dense(3)], False),  # a linear output read as probabilities
         ([ln.Dense(4, activation="tanh"), ln.Dense(3)], False),  # only relu and linear hidden layers
         ([ln.Dense(4, activation=ln.activations.get({"name": "relu", "max_value": 6.0})), ln.Dense(3)], False),
         ([ln.Dense(4, use_bias=False), ln.Dense(3)], False),
@@ -96,6 +106,13 @@ def test_which_models_qualify(layers, qualifies):
     model.compile("adam", ln.losses.SparseCategoricalCrossentropy(from_logits=False))
     model.build((None, 3))
     assert (DenseChain.build(model, model._fused_output()) is not None) == qualifies
+
+
+def test_a_linear_output_qualifies_with_logits():
+    model = ln.Sequential([ln.Dense(4, activation="relu"), ln.Dense(3)], seed=0)
+    model.compile("adam", ln.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.build((None, 3))
+    assert DenseChain.build(model, model._fused_output()) is not None
 
 
 def test_a_frozen_layer_leaves_the_chain_out():

@@ -338,6 +338,74 @@ def test_hot_path_agrees_with_checked_call(rng):
         assert loss.loss_and_grad(y, x.copy(), w)[0] == pytest.approx(loss(y, x, sample_weight=w), rel=1e-6)
 
 
+def _columns(loss, y, z, from_logits=None):
+    """The columns kernel's (loss, gradient (B, C)) for rows ``z`` (B, C), run on their transpose."""
+    kernel = loss.columns_kernel(from_logits)
+    z_t = np.ascontiguousarray(z.T)
+    grad_t = np.full_like(z_t, np.nan)
+    value = kernel(y.astype(np.intp), z_t, grad_t)
+    np.testing.assert_array_equal(z_t, z.T)  # the logits are left alone
+    return value, grad_t.T
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("batch", [1, 7, 32])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_columns_kernel_matches_float64_references(rng, reduction, batch, dtype):
+    z = (rng.normal(size=(batch, 5)) * 4).astype(dtype)
+    y = rng.integers(0, 5, size=batch)
+    value, grad = _columns(SCCE(from_logits=True, reduction=reduction), y, z)
+    divisor = 1.0 if reduction == "sum" else batch
+    z64 = z.astype(np.float64)
+    rtol = 2e-6 if dtype == np.float32 else 1e-13
+    assert value == pytest.approx(ref_sparse_logits(y, z64).sum() / divisor, rel=rtol)
+    np.testing.assert_allclose(grad, (sp_softmax(z64, axis=1) - np.eye(5)[y]) / divisor, rtol=rtol, atol=rtol / batch)
+    # and the same numbers as the row layout's hot path, up to the order of one sum
+    row_value, row_grad = SCCE(from_logits=True, reduction=reduction).loss_and_grad(y, z.copy())
+    assert value == pytest.approx(row_value, rel=rtol)
+    np.testing.assert_allclose(grad, row_grad, rtol=rtol, atol=rtol / batch)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_columns_kernel_ties_extremes_and_tiny_losses(dtype):
+    z = np.array([[2.0, 2.0, -1.0],  # a tie for the largest logit: both terms count
+                  [3.0, 3.0, 3.0],
+                  [30.0, 0.0, 0.0],  # a confident sample: loss 2 exp(-30), kept to full relative precision
+                  [1e4, -1e4, 5e3],
+                  [-1e4, 1e4, 0.0]], dtype)
+    y = np.array([1, 2, 0, 2, 0])
+    z64 = z.astype(np.float64)
+    per = [math.log1p(np.exp(np.delete(z64[i], y[i]) - z64[i, y[i]]).sum()) if z64[i, y[i]] == z64[i].max()
+           else ref_sparse_logits(y[i:i + 1], z64[i:i + 1])[0] for i in range(len(y))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value, grad = _columns(SCCE(from_logits=True, reduction="sum"), y, z)
+    assert value == pytest.approx(sum(per), rel=1e-6)
+    tiny, _ = _columns(SCCE(from_logits=True, reduction="sum"), y[2:3], z[2:3])
+    assert tiny == pytest.approx(2 * math.exp(-30.0), rel=1e-6)
+    np.testing.assert_allclose(grad, sp_softmax(z64, axis=1) - np.eye(3)[y], atol=1e-7)
+
+
+def test_columns_kernel_only_for_sparse_logits_without_ignore_class():
+    assert SCCE(from_logits=True).columns_kernel() is not None
+    assert SCCE().columns_kernel(from_logits=True) is not None  # the model's override (a fused softmax)
+    assert SCCE().columns_kernel() is None  # probabilities
+    assert SCCE(from_logits=True).columns_kernel(from_logits=False) is None
+    assert SCCE(from_logits=True, ignore_class=0).columns_kernel() is None
+    assert CCE(from_logits=True).columns_kernel() is None
+
+
+@pytest.mark.parametrize("loss", [SCCE(from_logits=True), SCCE(), SCCE(from_logits=True, ignore_class=1)])
+def test_loss_and_grad_takes_any_memory_layout(rng, loss):
+    z = rng.normal(size=(9, 4))
+    x = z if loss.from_logits else sp_softmax(z, axis=1)
+    y = rng.integers(0, 4, size=9)
+    c_value, c_grad = loss.loss_and_grad(y, np.ascontiguousarray(x))
+    f_value, f_grad = loss.loss_and_grad(y, np.asfortranarray(x))
+    assert f_value == c_value
+    np.testing.assert_array_equal(f_grad, c_grad)
+
+
 # ----------------------------------------------------------------------------- stability
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_extreme_logits_are_finite_and_exact(rng, dtype):

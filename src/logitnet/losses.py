@@ -19,7 +19,7 @@ where ``1e-7 <= x <= 1 - 1e-7`` (both ends inclusive) and are zero outside.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Optional, Union
+from typing import Any, Callable, ClassVar, Optional, Union
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -91,7 +91,7 @@ def _softmax_parts(z: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
     top = z.argmax(axis=1)
     top += _row_offsets(*z.shape)
     m = z.take(top)
-    e = z - m[:, None]
+    e = np.subtract(z, m[:, None], order="C")  # C order whatever z's: the flat writes below need it
     np.exp(e, out=e)
     flat = e.reshape(-1)
     flat[top] = 0.0
@@ -99,6 +99,54 @@ def _softmax_parts(z: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
     flat[top] = 1.0
     e /= (rest + 1.0)[:, None]
     return e, m, np.log1p(rest)
+
+
+def _sparse_logits_columns(z: FloatArray, y: NDArray[np.intp], divisor: float, grad: FloatArray) -> float:
+    """Sparse cross-entropy from logits laid out ``(n_classes, batch)``: the reduced loss, and its gradient in ``grad``.
+
+    The same math as ``_sparse_2d`` from logits (one ``exp``, the largest
+    term kept out of the ``log1p``), for the transposed layout of
+    :mod:`logitnet.dense_chain`: reductions over the classes add whole rows,
+    and per-sample factors broadcast along rows, both far cheaper than their
+    per-row counterparts on a ``(batch, n_classes)`` array of a few columns.
+
+    Parameters
+    ----------
+    z : ndarray of shape (n_classes, batch), C-contiguous
+    y : ndarray of shape (batch,), intp labels in ``[0, n_classes)``
+    divisor : float
+        The reduction's divisor (the batch size, or 1 for ``"sum"``).
+    grad : ndarray of shape (n_classes, batch), C-contiguous
+        Receives ``(softmax(z) - onehot(y)) / divisor``.
+
+    Returns
+    -------
+    float
+        ``sum(logsumexp(z) - z[y]) / divisor``.
+    """
+    b = z.shape[1]
+    cols = _row_offsets(b, 1)  # arange(b)
+    top = z.argmax(axis=0)
+    np.multiply(top, b, top)
+    np.add(top, cols, top)
+    flat_z = z.reshape(-1)
+    m = flat_z.take(top)
+    np.subtract(z, m, grad)
+    np.exp(grad, grad)
+    flat = grad.reshape(-1)
+    flat[top] = 0.0
+    rest = np.add.reduce(grad, 0)
+    flat[top] = 1.0
+    label = y * b
+    np.add(label, cols, label)
+    losses = m - flat_z.take(label)
+    losses += np.log1p(rest)
+    loss = float(np.add.reduce(losses)) / divisor
+    rest += 1.0
+    np.divide(grad, rest, grad)
+    flat[label] -= 1.0
+    grad *= grad.dtype.type(1.0 / divisor)  # as loss_and_grad scales: Keras's rounding for any batch size
+    return loss
 
 
 def _clip_bounds(dtype: Any) -> tuple[Any, Any]:
@@ -565,6 +613,17 @@ class Loss:
         grad *= (weights / divisor).astype(grad.dtype, copy=False)[:, None]
         return float(np.dot(weights, losses)) / divisor, grad
 
+    def columns_kernel(self, from_logits: Optional[bool] = None) -> Optional[Callable[..., float]]:
+        """The fused kernel for logits laid out ``(n_classes, batch)`` without sample weights, or None.
+
+        Returns ``kernel(y_true, z, grad) -> loss`` (the reduced loss; the
+        gradient with respect to ``z`` written into ``grad``) when this loss
+        has one for ``from_logits`` (overriding ``self.from_logits`` as in
+        :meth:`loss_and_grad`), else None: the caller then uses
+        :meth:`loss_and_grad`.
+        """
+        return None
+
     def _checked(self, y_true: ArrayLike, y_pred: ArrayLike) -> Kernel:
         raise NotImplementedError
 
@@ -621,6 +680,18 @@ class SparseCategoricalCrossentropy(Loss):
 
     def _kernel(self, y_true: np.ndarray, y_pred: FloatArray, from_logits: bool) -> Kernel:
         return _sparse_2d(y_pred, y_true, from_logits, self.ignore_class)
+
+    def columns_kernel(self, from_logits: Optional[bool] = None) -> Optional[Callable[..., float]]:
+        """See :meth:`Loss.columns_kernel`: from logits, without ``ignore_class``."""
+        use_logits = self.from_logits if from_logits is None else from_logits
+        if not use_logits or self.ignore_class is not None:
+            return None
+        by_sum = self.reduction == "sum"
+
+        def kernel(y_true: NDArray[np.intp], z: FloatArray, grad: FloatArray) -> float:
+            return _sparse_logits_columns(z, y_true, 1.0 if by_sum else float(z.shape[1]), grad)
+
+        return kernel
 
     def get_config(self) -> dict:
         """``{'name', 'reduction', 'from_logits', 'ignore_class'}``, as Keras."""

@@ -63,6 +63,7 @@ def logits_warning_text(fn_name: str = "sparse_categorical_crossentropy") -> str
 
 # --------------------------------------------------------------------------- 2-D kernels (no checks)
 _OFFSETS: dict[tuple[int, int], NDArray[np.intp]] = {}
+_COLUMN_CONSTANTS: dict[tuple, tuple] = {}
 
 
 def _row_offsets(n_rows: int, n_cols: int) -> NDArray[np.intp]:
@@ -101,6 +102,31 @@ def _softmax_parts(z: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
     return e, m, np.log1p(rest)
 
 
+def _column_constants(b: int, n_classes: int, dtype: Any, divisor: float) -> tuple:
+    """Cached read-only arrays for :func:`_sparse_logits_columns` (ufuncs run faster on arrays than with
+    scalars, and a product with ones is the cheapest sum of a few rows).
+
+    ``(arange(b), b repeated b times, ones (b,), ones (n_classes,), divisor_or_none, step)``:
+    ``divisor_or_none`` is ``divisor`` repeated b times when it is a power of two (scaling by it is
+    exact, so it folds into the softmax's division), else None; ``step`` is the label's ``1 / divisor``
+    repeated b times when folded, else ones (b,).
+    """
+    key = (b, n_classes, dtype.char, divisor)
+    constants = _COLUMN_CONSTANTS.get(key)
+    if constants is None:
+        mantissa = np.frexp(divisor)[0]
+        folded = np.full(b, divisor, dtype=dtype) if mantissa == 0.5 else None
+        step = np.full(b, 1.0 / divisor, dtype=dtype) if folded is not None else np.ones(b, dtype=dtype)
+        constants = (np.arange(b, dtype=np.intp), np.full(b, b, dtype=np.intp), np.ones(b, dtype=dtype),
+                     np.ones(n_classes, dtype=dtype), folded, step)
+        for a in constants:
+            if a is not None:
+                a.flags.writeable = False
+        if len(_COLUMN_CONSTANTS) < 64:
+            _COLUMN_CONSTANTS[key] = constants
+    return constants
+
+
 def _sparse_logits_columns(z: FloatArray, y: NDArray[np.intp], divisor: float, grad: FloatArray) -> float:
     """Sparse cross-entropy from logits laid out ``(n_classes, batch)``: the reduced loss, and its gradient in ``grad``.
 
@@ -124,28 +150,32 @@ def _sparse_logits_columns(z: FloatArray, y: NDArray[np.intp], divisor: float, g
     float
         ``sum(logsumexp(z) - z[y]) / divisor``.
     """
-    b = z.shape[1]
-    cols = _row_offsets(b, 1)  # arange(b)
-    top = z.argmax(axis=0)
-    np.multiply(top, b, top)
+    n_classes, b = z.shape
+    cols, stride, ones, class_ones, folded, step = _column_constants(b, n_classes, z.dtype, divisor)
+    top = z.argmax(axis=0)  # flat indices of each column's largest logit, then of its label
+    np.multiply(top, stride, top)
     np.add(top, cols, top)
-    flat_z = z.reshape(-1)
+    label = np.multiply(y, stride)
+    np.add(label, cols, label)
+    flat_z, flat = z.reshape(-1), grad.reshape(-1)
     m = flat_z.take(top)
     np.subtract(z, m, grad)
     np.exp(grad, grad)
-    flat = grad.reshape(-1)
     flat[top] = 0.0
-    rest = np.add.reduce(grad, 0)
+    rest = np.dot(class_ones, grad)  # the sum over the classes but the largest
     flat[top] = 1.0
-    label = y * b
-    np.add(label, cols, label)
-    losses = m - flat_z.take(label)
+    losses = np.subtract(m, flat_z.take(label))
     losses += np.log1p(rest)
-    loss = float(np.add.reduce(losses)) / divisor
-    rest += 1.0
+    loss = float(np.dot(losses, ones)) / divisor
+    np.add(rest, ones, rest)
+    if folded is not None:  # (e / s) / d == e / (s d) and (p - 1) / d == p / d - 1 / d, exactly
+        np.multiply(rest, folded, rest)
     np.divide(grad, rest, grad)
-    flat[label] -= 1.0
-    grad *= grad.dtype.type(1.0 / divisor)  # as loss_and_grad scales: Keras's rounding for any batch size
+    picked = flat.take(label)
+    np.subtract(picked, step, picked)
+    flat.put(label, picked)
+    if folded is None:
+        np.multiply(grad, grad.dtype.type(1.0 / divisor), grad)  # as loss_and_grad scales it
     return loss
 
 

@@ -415,8 +415,9 @@ class Sequential:
     def _train_step(self, xb, yb, wb, fused: bool, update: Any, trainable_from: int):
         """One step on a batch: forward, loss and gradient, backward, ``update()``; returns ``(loss, output)``.
 
-        ``fit`` sets ``_dense_chain`` for plain Dense stacks: their steps run
-        with folded biases (:mod:`logitnet.dense_chain`).
+        ``fit`` sets ``_dense_chain`` for plain Dense stacks whose outputs are
+        logits: their steps run transposed, with folded biases
+        (:mod:`logitnet.dense_chain`).
         """
         chain = self._dense_chain
         if chain is not None:

@@ -320,9 +320,37 @@ def test_throttling_with_injected_clock():
     for step in range(1, 8):
         bar.update(step, [("loss", 0.5)])
     shown = frames(buf.getvalue())
-    # step 1 draws (first), 2-3 are within 0.05 s of it, 4 is due (0.05), 5-6 are
+    # steps 1-3 come within 0.05 s of the bar's creation, 4 is due (0.05), 5-6 are
     # within 0.05 s of step 4, 7 is final.
-    assert [int(s.split("/")[0]) for s in shown] == [1, 4, 7]
+    assert [int(s.split("/")[0]) for s in shown] == [4, 7]
+
+
+def test_a_short_epoch_draws_only_its_final_line():
+    buf = io.StringIO()
+    clock = FakeClock([0.0, 0.001, 0.002, 0.03])  # creation, then every call within the 0.05 s interval
+    bar = ProgressBar(63, file=live_console(buf), clock=clock)
+    assert bar.due(1) and not bar.due(2) and bar.due(63)
+    run_bar(bar, 63, [("loss", 0.5)])
+    shown = frames(buf.getvalue())
+    assert len(shown) == 1 and shown[0].startswith("63/63 ")
+
+
+@pytest.mark.parametrize("color_system", ["standard", "256", "truecolor", None])
+def test_direct_drawing_writes_what_rich_writes(color_system):
+    outputs = []
+    for direct in (True, False):
+        buf = io.StringIO()
+        console = Console(file=buf, force_terminal=True, force_interactive=True, width=120,
+                          color_system=color_system)
+        bar = ProgressBar(200, file=console, clock=FakeClock([0.0, 0.5, 1.0, 1.0 + 198 * 0.002]))
+        if not direct:
+            bar._draw_live = bar._draw_with_rich  # rich's Console.print: the reference
+        bar.update(1, [("loss", 0.25)])
+        bar.update(2)
+        bar.update(200, [("loss", 0.125), ("accuracy", 0.5)])  # a shorter time field, an empty "todo" part
+        outputs.append(buf.getvalue())
+    assert outputs[0] == outputs[1]
+    assert len(frames(outputs[0])) == 3
 
 
 def test_shorter_line_is_padded_over_the_previous_one():

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import warnings
 from typing import Any, Callable, Optional
 
@@ -105,6 +106,9 @@ class CallbackList:
             cb for cb in self.callbacks if _overrides(cb, "on_batch_begin", "on_train_batch_begin")
         ]
         self._batch_end = [cb for cb in self.callbacks if _overrides(cb, "on_batch_end", "on_train_batch_end")]
+        # fit's own progress bar is told about a batch only when it is due to redraw (batch_end_due)
+        self._progress = next((cb for cb in self._batch_end if type(cb) is ProgbarLogger), None)
+        self._every_batch_end = [cb for cb in self._batch_end if cb is not self._progress]
 
     @property
     def wants_batch_begin(self) -> bool:
@@ -113,6 +117,11 @@ class CallbackList:
     @property
     def wants_batch_end(self) -> bool:
         return bool(self._batch_end)
+
+    def batch_end_due(self, batch: int) -> bool:
+        """Whether :meth:`on_batch_end` for ``batch`` reaches anyone: a callback with a batch hook (every
+        batch), or the progress bar when it is due to redraw. The training loop builds the logs only then."""
+        return bool(self._every_batch_end) or (self._progress is not None and self._progress.due(batch + 1))
 
     def on_train_begin(self, logs: Optional[dict] = None) -> None:
         for cb in self.callbacks:
@@ -197,6 +206,14 @@ class ProgbarLogger(Callback):
         super().__init__()
         self.verbose = verbose
         self._bar: Any = None
+        self._console: Any = None  # one rich Console per fit, shared by the epochs' bars
+
+    def on_train_begin(self, logs: Optional[dict] = None) -> None:
+        self._console = None
+        if self.verbose == 1:
+            from rich.console import Console
+
+            self._console = Console(file=sys.stdout)
 
     def on_epoch_begin(self, epoch: int, logs: Optional[dict] = None) -> None:
         from .progress import ProgressBar, print_line
@@ -204,7 +221,11 @@ class ProgbarLogger(Callback):
         epochs = self.params.get("epochs", 1)
         if epochs > 1:
             print_line(f"Epoch {epoch + 1}/{epochs}")
-        self._bar = ProgressBar(self.params.get("steps"), verbose=self.verbose)
+        self._bar = ProgressBar(self.params.get("steps"), verbose=self.verbose, file=self._console)
+
+    def due(self, current: int) -> bool:
+        """Whether the bar would redraw at step ``current`` (see :meth:`ProgressBar.due`)."""
+        return self._bar is None or self._bar.due(current)
 
     def on_batch_end(self, batch: int, logs: Optional[dict] = None) -> None:
         self._bar.update(batch + 1, list(logs.items()) if logs else None, finalize=False)

@@ -65,7 +65,9 @@ class LogitnetAdapter:
     def version(self) -> dict[str, str]:
         return {"logitnet": self.ln.__version__, "numpy": np.__version__}
 
-    def fit(self, x: np.ndarray, y: np.ndarray, spec: Spec, seed: int) -> tuple[Any, float]:
+    progress = True  # the worker also times fit with its progress display (verbose=1)
+
+    def fit(self, x: np.ndarray, y: np.ndarray, spec: Spec, seed: int, verbose: int = 0) -> tuple[Any, float]:
         ln = self.ln
         layers = [ln.Dense(h, activation="relu") for h in spec["hidden"]] + [ln.Dense(spec["n_classes"])]
         model = ln.Sequential(layers, seed=seed)
@@ -73,7 +75,8 @@ class LogitnetAdapter:
             loss=ln.losses.SparseCategoricalCrossentropy(from_logits=True),
             optimizer=ln.optimizers.Adam(learning_rate=spec["lr"], beta_1=0.9, beta_2=0.999, epsilon=1e-7),
         )
-        history = model.fit(x, y, batch_size=spec["batch_size"], epochs=spec["epochs"], verbose=0, shuffle=True)
+        history = model.fit(x, y, batch_size=spec["batch_size"], epochs=spec["epochs"], verbose=verbose,
+                            shuffle=True)
         return model, float(history.history["loss"][-1])
 
     def predict(self, model: Any, x: np.ndarray) -> np.ndarray:

@@ -187,6 +187,14 @@ def _workload_table(results: dict, wl: str, mode: str) -> list[str]:
             alt_notes.append(f"{fw} `{label}` on one row: {_fmt(s['median'], 'us')} us")
     if alt_notes:
         lines += ["", "Other single-row calls: " + "; ".join(alt_notes) + "."]
+    progress = (ln or {}).get("progress_fit")
+    if progress:
+        silent = progress["silent"]["median"]
+        shown = [f"{label} {_fmt(progress[key]['median'], 's')} s ({_x(progress[key]['median'] / silent)}x "
+                 f"the silent fits' time)" for key, label in (("terminal", "drawn live in a terminal"),
+                                                             ("file", "written to a file"))]
+        lines += ["", f"logitnet's progress display (`verbose=1`; medians over fits interleaved with silent ones, "
+                  f"{_fmt(silent, 's')} s): " + "; ".join(shown) + "."]
     if noisy:
         lines += ["", "† Other processes on the machine used CPU during this measurement (cores, on average): "
                   + ", ".join(noisy) + "; its times may be inflated."]

@@ -10,7 +10,9 @@ measurement alone. Sequence:
 4. ``--fit-repeats`` fresh models (seeds 1..N), each timed from construction to the
    end of ``fit``; each one's training-set loss and accuracy are computed in float64
    from a whole-set prediction (untimed);
-5. predict on the full set (the library's default call, and as one batch): one
+5. for logitnet, the same fits again with its progress display on (``verbose=1``), drawn
+   into a (fake) terminal and written to a file, interleaved with silent ones;
+6. predict on the full set (the library's default call, and as one batch): one
    warm-up call, then repeated within a time budget (3 to 200 calls); then
    single-row calls, each timed alone.
 """
@@ -18,7 +20,9 @@ measurement alone. Sequence:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
+import io
 import json
 import os
 import resource
@@ -42,6 +46,29 @@ def _fit_once(adapter: Any, x: np.ndarray, y: np.ndarray, spec: dict, seed: int)
     t = time.perf_counter()
     model, reported = adapter.fit(x, y, spec, seed)
     return model, time.perf_counter() - t, reported
+
+
+class _Terminal(io.StringIO):
+    """An in-memory stream that says it is a terminal, so a progress bar draws its live line into it."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def _progress_fits(adapter: Any, x: np.ndarray, y: np.ndarray, spec: dict, repeats: int) -> dict[str, Any]:
+    """Fit times with the progress display on (``verbose=1``): drawn live into a terminal, and written
+    to a file (one line per epoch), with ``sys.stdout`` redirected; interleaved with silent fits."""
+    times: dict[str, list[float]] = {"silent": [], "terminal": [], "file": []}
+    with open(os.devnull, "w") as devnull:
+        for seed in range(1, repeats + 1):
+            for name in times:
+                stream = _Terminal() if name == "terminal" else devnull
+                with contextlib.redirect_stdout(stream):
+                    gc.collect()
+                    t = time.perf_counter()
+                    adapter.fit(x, y, spec, seed, verbose=0 if name == "silent" else 1)
+                    times[name].append(time.perf_counter() - t)
+    return {name: common.summary(ts) for name, ts in times.items()}
 
 
 def run(args: argparse.Namespace, result: dict[str, Any]) -> None:
@@ -80,6 +107,9 @@ def run(args: argparse.Namespace, result: dict[str, Any]) -> None:
         "accuracy": statistics.median(f["accuracy"] for f in fits),
         "reported_loss": statistics.median(f["reported_loss"] for f in fits),
     }
+
+    if getattr(adapter, "progress", False):
+        result["progress_fit"] = _progress_fits(adapter, x, y, spec, args.fit_repeats)
 
     budget = args.predict_budget
     result["predict"] = common.summary(common.time_repeated(

@@ -68,7 +68,7 @@ def _progress_fits(adapter: Any, x: np.ndarray, y: np.ndarray, spec: dict, repea
                     t = time.perf_counter()
                     adapter.fit(x, y, spec, seed, verbose=0 if name == "silent" else 1)
                     times[name].append(time.perf_counter() - t)
-    return {name: common.summary(ts) for name, ts in times.items()}
+    return {name: {**common.summary(ts), "times": ts} for name, ts in times.items()}
 
 
 def run(args: argparse.Namespace, result: dict[str, Any]) -> None:

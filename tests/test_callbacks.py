@@ -319,6 +319,18 @@ def test_callback_list_skips_batch_hooks_nobody_overrides():
     assert busy.wants_batch_begin and busy.wants_batch_end
 
 
+def test_batch_logs_are_built_only_when_someone_reads_them():
+    model = type("M", (), {})()
+    assert not CallbackList([History()], model, {"steps": 10}).batch_end_due(3)
+    bar_only = CallbackList([History(), ProgbarLogger(2)], model, {"steps": 10, "epochs": 1})
+    bar_only.callbacks[1].on_epoch_begin(0)  # a plain (not live) bar: due at the first and last batch only
+    assert [bar_only.batch_end_due(b) for b in range(10)] == [True] + [False] * 8 + [True]
+    with_user = CallbackList([ProgbarLogger(2), LambdaCallback(on_batch_end=lambda b, l: None)], model,
+                             {"steps": 10, "epochs": 1})
+    with_user.callbacks[0].on_epoch_begin(0)
+    assert all(with_user.batch_end_due(b) for b in range(10))
+
+
 def test_keras_long_hook_names_route_to_the_short_ones():
     calls = []
 

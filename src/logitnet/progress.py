@@ -457,15 +457,12 @@ class ProgressBar:
 
             console = self._console
             system = COLOR_SYSTEMS.get(console.color_system or "")
-            if console.legacy_windows:
-                codes = {}
-            else:
-                codes = {}
-                for part, name in _RICH_STYLES.items():
-                    styled = Style.parse(name).render("\0", color_system=system) if system and name else "\0"
-                    before, _, after = styled.partition("\0")
-                    codes[part] = (before, after)
-            self._codes = codes
+            codes = {}
+            for part, name in _RICH_STYLES.items():
+                styled = Style.parse(name).render("\0", color_system=system) if system and name else "\0"
+                before, _, after = styled.partition("\0")
+                codes[part] = (before, after)
+            self._codes = codes = {} if console.legacy_windows else codes
         return codes or None
 
     def _draw_live(self, parts: list[tuple[str, str | None]], finalize: bool) -> None:

@@ -247,7 +247,7 @@ def run_epochs(
                         y_pred = activation(out) if fused else out
                         for m in metric_objs:
                             m.update_state(yb, y_pred)
-                    if cbs.wants_batch_end and cbs.batch_end_due(step):
+                    if cbs.batch_end_due(step):
                         logs = {"loss": total / seen}
                         for m in metric_objs:
                             logs[m.name] = m.result()

@@ -52,7 +52,7 @@ class DenseChain:
         self.grads = grads  # the same for the gradients
         self.relu = [layer.activation.name == "relu" for layer in dense[:-1]]
         self.widths = [w.shape[0] - 1 for w in weights] + [weights[-1].shape[1]]
-        self.kernel = model.loss.columns_kernel(from_logits=True if fused else None)
+        self.loss_kernel = model.loss.columns_kernel(from_logits=True if fused else None)
         self._buffers: dict[int, tuple] = {}
 
     @classmethod
@@ -122,8 +122,8 @@ class DenseChain:
         z_t = outputs[last]
         dot(weights[last].T, inputs[last], z_t)
         model = self.model
-        if self.kernel is not None and wb is None:
-            loss = self.kernel(yb, z_t, grad_t)
+        if self.loss_kernel is not None and wb is None:
+            loss = self.loss_kernel(yb, z_t, grad_t)
         else:
             loss, grad = model.loss.loss_and_grad(yb, z_t.T, wb, from_logits=True if self.fused else None)
             grad_t = grad.T
